@@ -1,0 +1,1 @@
+"""Plugin contracts and the built-in plugins. Nothing here imports Django."""

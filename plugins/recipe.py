@@ -68,8 +68,9 @@ class Recipe:
 
     @classmethod
     def from_metadata(cls, props: dict[str, str], base: Recipe | None = None) -> Recipe:
-        """Reads the zooboard.* keys of an ONNX model's metadata_props."""
-        values = {key[len(METADATA_PREFIX) :]: value for key, value in props.items() if key.startswith(METADATA_PREFIX)}
+        """Reads the zooboard.<field> keys of an ONNX model's metadata_props; other keys are not ours to judge."""
+        known = {METADATA_PREFIX + f.name for f in fields(cls)}
+        values = {key[len(METADATA_PREFIX) :]: value for key, value in props.items() if key in known}
         return cls.from_dict(values, base)
 
     def to_dict(self) -> dict:

@@ -1,0 +1,76 @@
+"""What each plugin kind must provide. Shapes: N examples, C classes, k stored top classes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+
+from plugins.predictions import Predictions
+from plugins.recipe import Recipe
+from plugins.testset import LabelSetData, TestSetManifest
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a submit-time check learned about a model: shown on the form, stored with the submission."""
+
+    num_classes: int
+    recipe_from_model: dict = field(default_factory=dict)  # preprocessing the model declares itself
+    details: dict = field(default_factory=dict)  # e.g. opset, parameter count
+
+
+class Predictor(Protocol):
+    provider: str  # what actually runs the model, e.g. "CPUExecutionProvider"
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """float32 [n, 3, H, W] in, float32 [n, C] scores out (logits or probabilities, per the recipe)."""
+
+
+class ModelFormat(Protocol):
+    name: str
+
+    def inspect(self, path: Path, num_classes: int) -> ModelInfo:
+        """Checks an uploaded model at submit time, before anything is queued. Raises SubmissionError."""
+
+    def load(self, path: Path, recipe: Recipe) -> Predictor:
+        """Loads the model on the worker. Raises SubmissionError for problems the submitter can fix."""
+
+
+class TestSetReader(Protocol):
+    name: str
+
+    def import_testset(self, source: Path, dest: Path) -> TestSetManifest:
+        """Builds a hidden test set in dest from the raw files in source, original labels included."""
+
+    def images(self, root: Path, manifest: TestSetManifest) -> Iterator[Image.Image]:
+        """Yields the test set's images as RGB PIL images, in the test set's official order."""
+
+
+class LabelProtocol(Protocol):
+    name: str
+    headline: str  # the metric leaderboards rank by
+
+    def score(self, predictions: Predictions, labels: LabelSetData) -> dict[str, float]:
+        """Metrics of the predictions against this protocol's labels. Vectorised, no per-example loop."""
+
+    def subset(self, labels: LabelSetData, mask: np.ndarray) -> LabelSetData:
+        """The labels of the examples where mask is true (for slices)."""
+
+
+class Metric(Protocol):
+    name: str
+
+    def __call__(self, predictions: Predictions, target: np.ndarray) -> float:
+        """A number from the stored predictions and integer targets [N]."""
+
+
+class Slicer(Protocol):
+    name: str
+
+    def slices(self, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
+        """Slice name -> boolean mask [N] of the examples in it."""

@@ -1,0 +1,123 @@
+"""ONNX models: checked with onnx's full checker at submit time, run with onnxruntime on the worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from google.protobuf.message import DecodeError
+
+from plugins.contracts import ModelInfo
+from plugins.errors import SubmissionError
+from plugins.recipe import Recipe
+from plugins.registry import register
+
+STANDARD_DOMAINS = {"", "ai.onnx", "ai.onnx.ml"}
+# Best first; onnxruntime-gpu offers the first two on GPU workers, the CPU build only the last.
+PREFERRED_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
+
+
+def _dims(value_info: onnx.ValueInfoProto) -> list[int | str]:
+    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in value_info.type.tensor_type.shape.dim]
+
+
+def _load_without_external_data(path: Path) -> onnx.ModelProto:
+    if path.stat().st_size == 0:
+        raise SubmissionError("the uploaded file is empty")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except (DecodeError, ValueError, RuntimeError, OSError):
+        raise SubmissionError("the file is not an ONNX model: it could not be parsed as an ONNX protobuf") from None
+    if not model.graph.node:
+        raise SubmissionError("the file is not an ONNX model: it has no graph nodes")
+    for tensor in model.graph.initializer:
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            # an external-data path could point anywhere on the worker's disk
+            raise SubmissionError(f"tensor {tensor.name!r} keeps its data in an external file; "
+                                  "external data is not accepted, save the model as one file")
+    return model
+
+
+def _graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
+    initializers = {tensor.name for tensor in model.graph.initializer}
+    return [value for value in model.graph.input if value.name not in initializers]
+
+
+@register("model_format", "onnx")
+class OnnxFormat:
+    name = "onnx"
+
+    def inspect(self, path: Path, num_classes: int) -> ModelInfo:
+        model = _load_without_external_data(path)
+        domains = {opset.domain for opset in model.opset_import} - STANDARD_DOMAINS
+        if domains:
+            raise SubmissionError(f"the model uses non-standard operator domains ({', '.join(sorted(domains))}); "
+                                  "only the standard ONNX operators are accepted")
+        try:
+            onnx.checker.check_model(model, full_check=True)
+        except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise SubmissionError(f"the ONNX checker rejected the model: {first_line}") from None
+        inputs, outputs = _graph_inputs(model), list(model.graph.output)
+        if len(inputs) != 1:
+            raise SubmissionError(f"the model must take one image input; it takes {len(inputs)}: "
+                                  f"{', '.join(value.name for value in inputs)}")
+        if len(outputs) != 1:
+            raise SubmissionError(f"the model must have one output of shape [N, classes]; it has {len(outputs)}")
+        input_shape, output_shape = _dims(inputs[0]), _dims(outputs[0])
+        if inputs[0].type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
+            raise SubmissionError("the model's input must be float32 (NCHW)")
+        if len(input_shape) != 4 or (isinstance(input_shape[1], int) and input_shape[1] != 3):
+            raise SubmissionError(f"the model's input must be an NCHW image batch [N, 3, H, W]; it is {input_shape}")
+        if len(output_shape) != 2:
+            raise SubmissionError(f"the model's output must have shape [N, classes]; it is {output_shape}")
+        if isinstance(output_shape[1], int) and output_shape[1] != num_classes:
+            raise SubmissionError(f"the model's output has {output_shape[1]} classes; this test set has {num_classes}")
+        props = {prop.key: prop.value for prop in model.metadata_props}
+        return ModelInfo(
+            num_classes=num_classes,
+            recipe_from_model={key: value for key, value in props.items() if key.startswith("zooboard.")},
+            details={"input_shape": input_shape, "output_shape": output_shape,
+                     "opset": max(opset.version for opset in model.opset_import if opset.domain in ("", "ai.onnx"))},
+        )
+
+    def load(self, path: Path, recipe: Recipe) -> OnnxPredictor:
+        import onnxruntime
+
+        available = onnxruntime.get_available_providers()
+        providers = [name for name in PREFERRED_PROVIDERS if name in available]
+        try:
+            session = onnxruntime.InferenceSession(str(path), providers=providers)
+        except Exception as error:
+            raise SubmissionError(f"onnxruntime could not load the model: {str(error).splitlines()[0]}") from None
+        return OnnxPredictor(session)
+
+
+class OnnxPredictor:
+    def __init__(self, session):
+        self.session = session
+        self.provider = session.get_providers()[0]
+        model_input = session.get_inputs()[0]
+        self.input_name = model_input.name
+        batch = model_input.shape[0]
+        self.fixed_batch = batch if isinstance(batch, int) and batch > 0 else None
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        if self.fixed_batch is None:
+            return self._run(batch)
+        # a model exported with a fixed batch size gets chunks of exactly that size, the last one padded
+        chunks = []
+        for start in range(0, len(batch), self.fixed_batch):
+            chunk = batch[start : start + self.fixed_batch]
+            missing = self.fixed_batch - len(chunk)
+            padded = np.concatenate([chunk, np.zeros((missing, *chunk.shape[1:]), chunk.dtype)]) if missing else chunk
+            chunks.append(self._run(padded)[: len(chunk)])
+        return np.concatenate(chunks)
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        try:
+            (scores,) = self.session.run(None, {self.input_name: batch})
+        except Exception as error:
+            raise SubmissionError(f"the model failed while running: {str(error).splitlines()[0]}") from None
+        return scores

@@ -1,0 +1,1 @@
+"""Built-in metrics: small pure functions of stored predictions and targets."""

@@ -1,0 +1,53 @@
+"""Per-example predictions as stored on the worker: enough to re-score under any label set, no model run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+STORED_TOP_K = 10
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """top_classes int32 [N, k] best first, top_probs float32 [N, k], probs float16 [N, C] (all classes)."""
+
+    top_classes: np.ndarray
+    top_probs: np.ndarray
+    probs: np.ndarray
+
+    @classmethod
+    def from_probabilities(cls, probs: np.ndarray) -> Predictions:
+        k = min(STORED_TOP_K, probs.shape[1])
+        # argpartition then a sort of only k columns: the full argsort of [N, 1000] would dominate
+        top = np.argpartition(-probs, k - 1, axis=1)[:, :k]
+        top_probs = np.take_along_axis(probs, top, axis=1)
+        order = np.argsort(-top_probs, axis=1, kind="stable")
+        top = np.take_along_axis(top, order, axis=1)
+        return cls(top.astype(np.int32), np.take_along_axis(top_probs, order, axis=1).astype(np.float32),
+                   probs.astype(np.float16))
+
+    def __len__(self) -> int:
+        return len(self.top_classes)
+
+    def subset(self, mask: np.ndarray) -> Predictions:
+        return Predictions(self.top_classes[mask], self.top_probs[mask], self.probs[mask])
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial.npz")
+        np.savez(partial, top_classes=self.top_classes, top_probs=self.top_probs, probs=self.probs)
+        partial.replace(path)  # readers never see half a file
+
+    @classmethod
+    def load(cls, path: Path) -> Predictions:
+        with np.load(path) as stored:
+            return cls(stored["top_classes"], stored["top_probs"], stored["probs"])
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)

@@ -1,0 +1,79 @@
+"""One registry for every plugin kind: built-ins register by decorator, third parties by entry point.
+
+Third-party packages declare a module in the ``zooboard.plugins`` entry-point group; importing it runs
+its ``@register`` decorators, exactly as the built-ins do.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import warnings
+from importlib.metadata import entry_points
+
+log = logging.getLogger(__name__)
+
+KINDS = ("model_format", "testset_reader", "label_protocol", "metric", "slicer")
+ENTRY_POINT_GROUP = "zooboard.plugins"
+BUILTIN_MODULES = (
+    "plugins.formats.onnx_format",
+    "plugins.readers.cifar10",
+    "plugins.metrics.accuracy",
+    "plugins.protocols.original",
+    "plugins.slicers.by_class",
+)
+
+_entries: dict[str, dict[str, object]] = {kind: {} for kind in KINDS}
+_broken: dict[str, str] = {}
+_loaded = False
+
+
+def register(kind: str, name: str):
+    """Decorator: register a class (instantiated once) or a function under kind/name."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown plugin kind {kind!r}; kinds are {', '.join(KINDS)}")
+
+    def decorate(obj):
+        if name in _entries[kind]:
+            warnings.warn(f"{kind} plugin {name!r} registered twice; the later one wins", stacklevel=2)
+        _entries[kind][name] = obj() if isinstance(obj, type) else obj
+        return obj
+
+    return decorate
+
+
+def get(kind: str, name: str):
+    """The plugin registered as kind/name; LookupError naming the available ones otherwise."""
+    load_all()
+    try:
+        return _entries[kind][name]
+    except KeyError:
+        available = ", ".join(sorted(_entries[kind])) or "none"
+        raise LookupError(f"no {kind.replace('_', ' ')} plugin named {name!r} (available: {available})") from None
+
+
+def names(kind: str) -> list[str]:
+    load_all()
+    return sorted(_entries[kind])
+
+
+def broken_plugins() -> dict[str, str]:
+    """Entry points that failed to load, by name, with the reason: shown to operators, never fatal."""
+    load_all()
+    return dict(_broken)
+
+
+def load_all() -> None:
+    """Imports the built-ins, then every installed entry point, once per process."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            entry_point.load()
+        except Exception as error:  # a broken third-party plugin must not take the server down
+            _broken[entry_point.name] = f"{type(error).__name__}: {error}"
+            log.exception("plugin %s (%s) failed to load", entry_point.name, entry_point.value)
