@@ -44,8 +44,8 @@ class ModelFormat(Protocol):
 class TestSetReader(Protocol):
     name: str
 
-    def import_testset(self, source: Path, dest: Path) -> TestSetManifest:
-        """Builds a hidden test set in dest from the raw files in source, original labels included."""
+    def import_testset(self, source: Path, dest: Path, version: int) -> TestSetManifest:
+        """Builds version `version` of a hidden test set in dest from the raw files in source, with its labels."""
 
     def images(self, root: Path, manifest: TestSetManifest) -> Iterator[Image.Image]:
         """Yields the test set's images as RGB PIL images, in the test set's official order."""

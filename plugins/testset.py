@@ -11,6 +11,16 @@ import numpy as np
 MANIFEST = "manifest.json"
 
 
+def testset_root(data_dir: Path, name: str, version: int | None = None) -> Path:
+    """data_dir/testsets/NAME/vN: the given version, or the newest one on disk (FileNotFoundError if none)."""
+    if version is None:
+        versions = [int(path.parent.name[1:]) for path in (data_dir / "testsets" / name).glob(f"v*/{MANIFEST}")]
+        if not versions:
+            raise FileNotFoundError(f"test set {name!r} is not imported; run manage.py import_testset {name}")
+        version = max(versions)
+    return data_dir / "testsets" / name / f"v{version}"
+
+
 @dataclass(frozen=True)
 class LabelSetInfo:
     name: str  # e.g. "original"
@@ -27,7 +37,8 @@ class TestSetManifest:
     num_examples: int
     class_names: list[str]
     label_sets: list[LabelSetInfo] = field(default_factory=list)
-    source: dict = field(default_factory=dict)  # where the raw files came from, with their checksums
+    source: dict = field(default_factory=dict)  # the raw files it was built from, with their checksums
+    default_preprocessing: dict = field(default_factory=dict)  # recipe values natural for these images
 
     def save(self, root: Path) -> None:
         (root / MANIFEST).write_text(json.dumps(asdict(self), indent=2))

@@ -1,4 +1,4 @@
-"""One evaluation from start to end: the single entry point used by the Celery task and the CLI."""
+"""One evaluation from start to end: the entry points used by the Celery task and the evaluate command."""
 
 from __future__ import annotations
 
@@ -21,15 +21,15 @@ DEFAULT_BATCH_SIZE = 256
 @dataclass
 class Evaluation:
     predictions: Predictions
-    scores: dict  # label set name -> score_label_set's dict
     provider: str
     seconds: dict = field(default_factory=dict)  # load, pixels, run, score
+    scores: dict = field(default_factory=dict)  # label set name -> score_label_set's dict
 
 
-def evaluate(model_path: Path, format_name: str, recipe: Recipe, testset_root: Path,
-             predictions_path: Path | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
-             on_progress: Callable[[int, int], None] | None = None) -> Evaluation:
-    """Loads the model, streams the test set through it once, stores and scores the predictions.
+def predict(model_path: Path, format_name: str, recipe: Recipe, testset_root: Path,
+            predictions_path: Path | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+            on_progress: Callable[[int, int], None] | None = None) -> Evaluation:
+    """Loads the model and streams the test set through it once; stores the predictions if given a path.
 
     on_progress(done, total) is called as examples are predicted; it may raise to stop the run.
     """
@@ -50,8 +50,17 @@ def evaluate(model_path: Path, format_name: str, recipe: Recipe, testset_root: P
     seconds["run"] = time.perf_counter() - started
     if predictions_path is not None:
         predictions.save(predictions_path)
+    return Evaluation(predictions, predictor.provider, seconds)
 
+
+def score(evaluation: Evaluation, testset_root: Path) -> Evaluation:
+    """Scores the predictions under every label set of the test set; fills evaluation.scores."""
     started = time.perf_counter()
-    scores = score_all(predictions, testset_root, manifest)
-    seconds["score"] = time.perf_counter() - started
-    return Evaluation(predictions, scores, predictor.provider, seconds)
+    evaluation.scores = score_all(evaluation.predictions, testset_root, TestSetManifest.load(testset_root))
+    evaluation.seconds["score"] = time.perf_counter() - started
+    return evaluation
+
+
+def evaluate(model_path: Path, format_name: str, recipe: Recipe, testset_root: Path, **options) -> Evaluation:
+    """predict then score."""
+    return score(predict(model_path, format_name, recipe, testset_root, **options), testset_root)

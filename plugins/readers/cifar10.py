@@ -46,7 +46,7 @@ def _read_index(source: Path) -> tuple[list[str], np.ndarray]:
 class Cifar10Reader:
     name = "cifar10"
 
-    def import_testset(self, source: Path, dest: Path) -> TestSetManifest:
+    def import_testset(self, source: Path, dest: Path, version: int) -> TestSetManifest:
         members, labels = _read_index(source)
         with tarfile.open(source / ARCHIVE) as archive:
             missing = set(members) - set(archive.getnames())
@@ -58,11 +58,12 @@ class Cifar10Reader:
         np.save(dest / "labels" / "original-v1.npy", labels)
         manifest = TestSetManifest(
             name="cifar10",
-            version=1,
+            version=version,
             reader=self.name,
             num_examples=len(members),
             class_names=CLASS_NAMES,
             label_sets=[LabelSetInfo("original", "original", 1, "labels/original-v1.npy")],
+            default_preprocessing={"input_size": 32, "crop_pct": 1.0},
             source={ARCHIVE: _sha256(source / ARCHIVE), INDEX: _sha256(source / INDEX)},
         )
         manifest.save(dest)

@@ -1,0 +1,40 @@
+"""Reading settings from the environment, refusing malformed values by name."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+env = environ.Env()
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def strict_bool(name: str, default: bool) -> bool:
+    """django-environ reads any unknown word as False; a typo in DEBUG should stop start-up instead."""
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(f"{name} must be true or false (or 1/0, yes/no, on/off), not {raw!r}")
+    return raw in _TRUE
+
+
+def positive_int(name: str, default: int) -> int:
+    raw = env.str(name, default=str(default))
+    if not raw.isdigit() or int(raw) <= 0:
+        raise ImproperlyConfigured(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def secret_key(var_dir: Path) -> str:
+    """SECRET_KEY from the environment; for the embedded demo, one generated once and kept under var/."""
+    if env.str("SECRET_KEY", default=""):
+        return env.str("SECRET_KEY")
+    path = var_dir / "secret-key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,93 @@
+"""The Celery task: the one place that knows both the database and the engine. Thin on purpose."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from pathlib import Path
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from config.celery import EVALUATE_TASK
+from evaluator.engine.evaluation import predict, score
+from leaderboard.models import InvalidTransition, Result, Status, Submission
+from plugins.errors import SubmissionError
+from plugins.recipe import Recipe
+from plugins.testset import testset_root
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY_SECONDS = 1.0
+
+
+class Cancelled(Exception):
+    """The submission left the running state while it ran (cancelled by its owner or an admin)."""
+
+
+def predictions_path(submission_id: int) -> Path:
+    return settings.ZOOBOARD_DATA_DIR / "predictions" / f"{submission_id}.npz"
+
+
+@shared_task(name=EVALUATE_TASK)
+def evaluate_submission(submission_id: int) -> None:
+    submission = Submission.objects.select_related("testset").filter(pk=submission_id).first()
+    if submission is None:
+        log.warning("submission %s no longer exists", submission_id)
+        return
+    if submission.status in (Status.RUNNING, Status.SCORING):
+        # delivered again after the worker running it died (acks_late): do not run the same model into it again
+        submission.move_to(Status.FAILED, error_message="the worker stopped while evaluating this model "
+                           "(it may have crashed or run out of memory); the operators were told")
+        log.error("submission %s was interrupted by a lost worker", submission_id)
+        return
+    if submission.status != Status.QUEUED:
+        return  # cancelled (or finished) before a worker got to it
+    submission.move_to(Status.RUNNING, progress_done=0)
+    try:
+        _run(submission)
+    except Cancelled:
+        log.info("submission %s was cancelled while running", submission_id)
+    except SubmissionError as error:
+        _fail(submission, str(error))
+    except SoftTimeLimitExceeded:
+        _fail(submission, f"the evaluation took longer than the limit of {settings.ZOOBOARD_SOFT_TIME_LIMIT} seconds")
+    except Exception:
+        error_id = uuid.uuid4().hex[:12]
+        log.exception("internal error %s while evaluating submission %s", error_id, submission_id)
+        _fail(submission, f"internal error, the operators were told (id {error_id})")
+
+
+def _fail(submission: Submission, message: str) -> None:
+    try:
+        submission.move_to(Status.FAILED, error_message=message)
+    except InvalidTransition:  # cancelled meanwhile: the cancellation stands
+        log.info("submission %s failed after leaving the running state: %s", submission.pk, message)
+
+
+def _run(submission: Submission) -> None:
+    root = testset_root(settings.ZOOBOARD_DATA_DIR, submission.testset.name, submission.testset.version)
+    recipe = Recipe.from_dict(submission.preprocessing)
+    evaluation = predict(Path(submission.model_file.path), submission.model_format, recipe, root,
+                         predictions_path=predictions_path(submission.pk), batch_size=settings.ZOOBOARD_BATCH_SIZE,
+                         on_progress=_progress_reporter(submission.pk))
+    submission.move_to(Status.SCORING, progress_done=submission.progress_total, provider=evaluation.provider)
+    score(evaluation, root)
+    Result.objects.store(submission, evaluation.scores)
+    submission.move_to(Status.DONE, timings={key: round(value, 3) for key, value in evaluation.seconds.items()})
+
+
+def _progress_reporter(submission_id: int):
+    last = [0.0]
+
+    def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < PROGRESS_EVERY_SECONDS and done < total:
+            return
+        last[0] = now
+        # one UPDATE both records progress and notices a cancellation
+        if not Submission.objects.filter(pk=submission_id, status=Status.RUNNING).update(progress_done=done):
+            raise Cancelled()
+
+    return report

@@ -1,0 +1,1 @@
+"""The Django app: test sets, submissions, results, pages, API and admin."""

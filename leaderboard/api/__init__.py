@@ -1,0 +1,1 @@
+"""The REST API: submissions, test sets, leaderboards. Token or session auth; errors as {"error": "..."}."""

@@ -1,0 +1,36 @@
+"""The submission form: the model file and its preprocessing, each field checked by the recipe itself."""
+
+from __future__ import annotations
+
+from django import forms
+
+from leaderboard.models import TestSet
+from plugins.recipe import CHANNEL_ORDERS, INTERPOLATIONS, OUTPUT_KINDS, RESIZE_MODES
+
+
+def _choices(values) -> list[tuple[str, str]]:
+    return [("", "as the model or test set says")] + [(str(value), str(value)) for value in values]
+
+
+class SubmissionForm(forms.Form):
+    testset = forms.ModelChoiceField(queryset=TestSet.objects.all(), to_field_name="name", empty_label=None)
+    name = forms.CharField(max_length=200, required=False,
+                           help_text="Leave empty to use the name in the model's metadata.")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    model_file = forms.FileField(label="ONNX model", help_text="One file, no external data.")
+    input_size = forms.IntegerField(required=False, min_value=8, max_value=1024)
+    resize = forms.ChoiceField(choices=_choices(RESIZE_MODES), required=False)
+    crop_pct = forms.FloatField(required=False, label="Crop fraction")
+    interpolation = forms.ChoiceField(choices=_choices(INTERPOLATIONS), required=False)
+    mean = forms.CharField(required=False, help_text="Three numbers, R G B, in the units of the value range.")
+    std = forms.CharField(required=False, help_text="Three numbers, R G B.")
+    value_range = forms.ChoiceField(choices=_choices(["1.0", "255.0"]), required=False)
+    channel_order = forms.ChoiceField(choices=_choices(CHANNEL_ORDERS), required=False)
+    output = forms.ChoiceField(choices=_choices(OUTPUT_KINDS), required=False)
+
+    RECIPE_FIELDS = ("input_size", "resize", "crop_pct", "interpolation", "mean", "std", "value_range",
+                     "channel_order", "output")
+
+    def recipe_values(self) -> dict:
+        """Only what the submitter filled in: the rest comes from the model's metadata or the test set."""
+        return {key: self.cleaned_data[key] for key in self.RECIPE_FIELDS if self.cleaned_data.get(key) not in (None, "")}

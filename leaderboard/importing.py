@@ -1,0 +1,53 @@
+"""Importing a hidden test set on a worker host and listing it on the site."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from leaderboard.models import LabelSet, TestSet
+from plugins import registry
+from plugins.testset import TestSetManifest, testset_root
+
+TITLES = {"cifar10": "CIFAR-10 test set (JPEG q75)"}
+
+
+def import_testset(reader_name: str, source: Path) -> tuple[TestSet, bool]:
+    """Builds the test set from source unless the newest version was built from the same files.
+
+    Returns the test set row and whether a new version was written.
+    """
+    reader = registry.get("testset_reader", reader_name)
+    try:
+        previous = TestSetManifest.load(testset_root(settings.ZOOBOARD_DATA_DIR, reader_name))
+    except FileNotFoundError:
+        previous = None
+    version = previous.version + 1 if previous else 1
+    staging = testset_root(settings.ZOOBOARD_DATA_DIR, reader_name, version)
+    manifest = reader.import_testset(source, staging, version)
+    created = previous is None or previous.source != manifest.source
+    if not created:
+        shutil.rmtree(staging)
+        manifest = previous
+    return _register(manifest, reader_name), created
+
+
+def _register(manifest: TestSetManifest, reader_name: str) -> TestSet:
+    data_path = f"testsets/{manifest.name}/v{manifest.version}"
+    with transaction.atomic():
+        testset, _ = TestSet.objects.update_or_create(
+            name=manifest.name,
+            defaults={"title": TITLES.get(manifest.name, manifest.name), "version": manifest.version,
+                      "reader": reader_name, "class_names": manifest.class_names,
+                      "num_examples": manifest.num_examples, "data_path": data_path,
+                      "default_preprocessing": manifest.default_preprocessing},
+        )
+        for info in manifest.label_sets:
+            LabelSet.objects.get_or_create(testset=testset, name=info.name, version=info.version,
+                                           defaults={"protocol": info.protocol})
+    return testset
+
+

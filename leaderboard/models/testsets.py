@@ -1,0 +1,47 @@
+"""Test sets (public metadata only: the images and labels stay on the workers) and their label sets."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class TestSet(models.Model):
+    name = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    version = models.PositiveIntegerField(default=1)
+    reader = models.CharField(max_length=100, help_text="the testset_reader plugin that reads its files")
+    class_names = models.JSONField()
+    num_examples = models.PositiveIntegerField()
+    data_path = models.CharField(max_length=500, help_text="where its hidden files live, relative to ZOOBOARD_DATA_DIR")
+    default_preprocessing = models.JSONField(default=dict, blank=True,
+                                             help_text="recipe values used where neither submitter nor model says")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+class LabelSet(models.Model):
+    testset = models.ForeignKey(TestSet, on_delete=models.CASCADE, related_name="label_sets")
+    name = models.SlugField()
+    protocol = models.CharField(max_length=100, help_text="the label_protocol plugin that scores it")
+    version = models.PositiveIntegerField(default=1)
+    is_current = models.BooleanField(default=True, help_text="leaderboards show the current version by default")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["testset", "name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["testset", "name", "version"], name="unique_label_set_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.testset.name}/{self.name} v{self.version}"

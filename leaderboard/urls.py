@@ -1,0 +1,12 @@
+from django.urls import path
+
+from leaderboard.views import boards, submissions
+
+urlpatterns = [
+    path("", boards.index, name="index"),
+    path("testsets/<slug:name>/", boards.leaderboard, name="leaderboard"),
+    path("submit/", submissions.submit, name="submit"),
+    path("submissions/mine/", submissions.my_submissions, name="my-submissions"),
+    path("submissions/<int:pk>/", submissions.detail, name="submission"),
+    path("submissions/<int:pk>/cancel/", submissions.cancel, name="submission-cancel"),
+]

@@ -1,0 +1,71 @@
+"""Submitting a model, following it, cancelling it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from rest_framework.authtoken.models import Token
+
+from leaderboard.forms import SubmissionForm
+from leaderboard.models import InvalidTransition, Status, Submission
+from leaderboard.submitting import create_submission
+from plugins.errors import SubmissionError
+
+
+def _visible_submission(request, pk: int) -> Submission:
+    submission = get_object_or_404(Submission.objects.select_related("owner", "testset"), pk=pk)
+    if submission.hidden and submission.owner != request.user and not request.user.is_staff:
+        raise Http404("no such submission")
+    return submission
+
+
+def detail(request, pk: int):
+    submission = _visible_submission(request, pk)
+    results = submission.results.select_related("label_set").prefetch_related("slices")
+    return render(request, "leaderboard/submission.html", {
+        "submission": submission, "results": results,
+        "can_cancel": not submission.is_finished and (submission.owner == request.user or request.user.is_staff),
+    })
+
+
+@login_required
+def submit(request):
+    form = SubmissionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["model_file"]
+        try:
+            submission = create_submission(request.user, form.cleaned_data["testset"], form.cleaned_data["name"],
+                                           "onnx", Path(uploaded.temporary_file_path()), form.recipe_values(),
+                                           form.cleaned_data["description"])
+        except SubmissionError as error:
+            form.add_error("model_file", str(error))
+        else:
+            messages.success(request, f"{submission.name} is queued for evaluation.")
+            return redirect("submission", pk=submission.pk)
+    return render(request, "leaderboard/submit.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def cancel(request, pk: int):
+    submission = _visible_submission(request, pk)
+    if submission.owner != request.user and not request.user.is_staff:
+        raise Http404("no such submission")
+    try:
+        submission.move_to(Status.CANCELLED)
+        messages.info(request, "The submission was cancelled.")
+    except InvalidTransition:
+        messages.error(request, f"A {submission.status} submission cannot be cancelled.")
+    return redirect("submission", pk=pk)
+
+
+@login_required
+def my_submissions(request):
+    token, _ = Token.objects.get_or_create(user=request.user)
+    submissions = request.user.submissions.select_related("testset")
+    return render(request, "leaderboard/mine.html", {"submissions": submissions, "token": token.key})
