@@ -95,7 +95,7 @@ FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHand
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Celery: a real broker in CI and production; the demo's default is kombu's filesystem transport.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 ZOOBOARD_CPU_QUEUE = env.str("ZOOBOARD_CPU_QUEUE", default="cpu")
 ZOOBOARD_SOFT_TIME_LIMIT = positive_int("ZOOBOARD_SOFT_TIME_LIMIT", 3600)
 CELERY_TASK_DEFAULT_QUEUE = ZOOBOARD_CPU_QUEUE

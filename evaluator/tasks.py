@@ -38,8 +38,11 @@ def evaluate_submission(submission_id: int) -> None:
         return
     if submission.status in (Status.RUNNING, Status.SCORING):
         # delivered again after the worker running it died (acks_late): do not run the same model into it again
-        submission.move_to(Status.FAILED, error_message="the worker stopped while evaluating this model "
-                           "(it may have crashed or run out of memory); the operators were told")
+        submission.move_to(
+            Status.FAILED,
+            error_message="the worker stopped while evaluating this model "
+            "(it may have crashed or run out of memory); the operators were told",
+        )
         log.error("submission %s was interrupted by a lost worker", submission_id)
         return
     if submission.status != Status.QUEUED:
@@ -69,9 +72,15 @@ def _fail(submission: Submission, message: str) -> None:
 def _run(submission: Submission) -> None:
     root = testset_root(settings.ZOOBOARD_DATA_DIR, submission.testset.name, submission.testset.version)
     recipe = Recipe.from_dict(submission.preprocessing)
-    evaluation = predict(Path(submission.model_file.path), submission.model_format, recipe, root,
-                         predictions_path=predictions_path(submission.pk), batch_size=settings.ZOOBOARD_BATCH_SIZE,
-                         on_progress=_progress_reporter(submission.pk))
+    evaluation = predict(
+        Path(submission.model_file.path),
+        submission.model_format,
+        recipe,
+        root,
+        predictions_path=predictions_path(submission.pk),
+        batch_size=settings.ZOOBOARD_BATCH_SIZE,
+        on_progress=_progress_reporter(submission.pk),
+    )
     submission.move_to(Status.SCORING, progress_done=submission.progress_total, provider=evaluation.provider)
     score(evaluation, root)
     Result.objects.store(submission, evaluation.scores)

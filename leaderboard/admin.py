@@ -34,8 +34,20 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "owner", "testset", "status", "hidden", "created_at", "finished_at"]
     list_filter = ["status", "hidden", "testset", "model_format"]
     search_fields = ["name", "owner__username"]
-    readonly_fields = ["status", "progress_done", "progress_total", "error_message", "provider", "timings",
-                       "preprocessing", "model_details", "created_at", "started_at", "scoring_at", "finished_at"]
+    readonly_fields = [
+        "status",
+        "progress_done",
+        "progress_total",
+        "error_message",
+        "provider",
+        "timings",
+        "preprocessing",
+        "model_details",
+        "created_at",
+        "started_at",
+        "scoring_at",
+        "finished_at",
+    ]
     inlines = [ResultInline]
     actions = ["hide", "unhide", "cancel"]
 

@@ -14,8 +14,9 @@ def _choices(values) -> list[tuple[str, str]]:
 
 class SubmissionForm(forms.Form):
     testset = forms.ModelChoiceField(queryset=TestSet.objects.all(), to_field_name="name", empty_label=None)
-    name = forms.CharField(max_length=200, required=False,
-                           help_text="Leave empty to use the name in the model's metadata.")
+    name = forms.CharField(
+        max_length=200, required=False, help_text="Leave empty to use the name in the model's metadata."
+    )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     model_file = forms.FileField(label="ONNX model", help_text="One file, no external data.")
     input_size = forms.IntegerField(required=False, min_value=8, max_value=1024)
@@ -28,9 +29,20 @@ class SubmissionForm(forms.Form):
     channel_order = forms.ChoiceField(choices=_choices(CHANNEL_ORDERS), required=False)
     output = forms.ChoiceField(choices=_choices(OUTPUT_KINDS), required=False)
 
-    RECIPE_FIELDS = ("input_size", "resize", "crop_pct", "interpolation", "mean", "std", "value_range",
-                     "channel_order", "output")
+    RECIPE_FIELDS = (
+        "input_size",
+        "resize",
+        "crop_pct",
+        "interpolation",
+        "mean",
+        "std",
+        "value_range",
+        "channel_order",
+        "output",
+    )
 
     def recipe_values(self) -> dict:
         """Only what the submitter filled in: the rest comes from the model's metadata or the test set."""
-        return {key: self.cleaned_data[key] for key in self.RECIPE_FIELDS if self.cleaned_data.get(key) not in (None, "")}
+        return {
+            key: self.cleaned_data[key] for key in self.RECIPE_FIELDS if self.cleaned_data.get(key) not in (None, "")
+        }

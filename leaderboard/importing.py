@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -10,6 +9,7 @@ from django.db import transaction
 
 from leaderboard.models import LabelSet, TestSet
 from plugins import registry
+from plugins.checksums import source_checksums
 from plugins.testset import TestSetManifest, testset_root
 
 TITLES = {"cifar10": "CIFAR-10 test set (JPEG q75)"}
@@ -25,14 +25,11 @@ def import_testset(reader_name: str, source: Path) -> tuple[TestSet, bool]:
         previous = TestSetManifest.load(testset_root(settings.ZOOBOARD_DATA_DIR, reader_name))
     except FileNotFoundError:
         previous = None
+    if previous and previous.source == source_checksums(source, reader.source_files):
+        return _register(previous, reader_name), False
     version = previous.version + 1 if previous else 1
-    staging = testset_root(settings.ZOOBOARD_DATA_DIR, reader_name, version)
-    manifest = reader.import_testset(source, staging, version)
-    created = previous is None or previous.source != manifest.source
-    if not created:
-        shutil.rmtree(staging)
-        manifest = previous
-    return _register(manifest, reader_name), created
+    manifest = reader.import_testset(source, testset_root(settings.ZOOBOARD_DATA_DIR, reader_name, version), version)
+    return _register(manifest, reader_name), True
 
 
 def _register(manifest: TestSetManifest, reader_name: str) -> TestSet:
@@ -40,14 +37,18 @@ def _register(manifest: TestSetManifest, reader_name: str) -> TestSet:
     with transaction.atomic():
         testset, _ = TestSet.objects.update_or_create(
             name=manifest.name,
-            defaults={"title": TITLES.get(manifest.name, manifest.name), "version": manifest.version,
-                      "reader": reader_name, "class_names": manifest.class_names,
-                      "num_examples": manifest.num_examples, "data_path": data_path,
-                      "default_preprocessing": manifest.default_preprocessing},
+            defaults={
+                "title": TITLES.get(manifest.name, manifest.name),
+                "version": manifest.version,
+                "reader": reader_name,
+                "class_names": manifest.class_names,
+                "num_examples": manifest.num_examples,
+                "data_path": data_path,
+                "default_preprocessing": manifest.default_preprocessing,
+            },
         )
         for info in manifest.label_sets:
-            LabelSet.objects.get_or_create(testset=testset, name=info.name, version=info.version,
-                                           defaults={"protocol": info.protocol})
+            LabelSet.objects.get_or_create(
+                testset=testset, name=info.name, version=info.version, defaults={"protocol": info.protocol}
+            )
     return testset
-
-

@@ -21,8 +21,11 @@ def leaderboard_rows(testset: TestSet, label_set_name: str = "original", include
     label_set = current_label_set(testset, label_set_name)
     if label_set is None:
         return []
-    results = (Result.objects.filter(label_set=label_set, submission__status=Status.DONE)
-               .select_related("submission__owner").order_by("-headline", "submission__finished_at"))
+    results = (
+        Result.objects.filter(label_set=label_set, submission__status=Status.DONE)
+        .select_related("submission__owner")
+        .order_by("-headline", "submission__finished_at")
+    )
     if not include_hidden:
         results = results.filter(submission__hidden=False)
     return [Row(rank, result) for rank, result in enumerate(results, start=1)]

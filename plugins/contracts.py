@@ -43,6 +43,7 @@ class ModelFormat(Protocol):
 
 class TestSetReader(Protocol):
     name: str
+    source_files: tuple[str, ...]  # the raw files it builds from; their checksums identify a version
 
     def import_testset(self, source: Path, dest: Path, version: int) -> TestSetManifest:
         """Builds version `version` of a hidden test set in dest from the raw files in source, with its labels."""

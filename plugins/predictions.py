@@ -26,8 +26,11 @@ class Predictions:
         top_probs = np.take_along_axis(probs, top, axis=1)
         order = np.argsort(-top_probs, axis=1, kind="stable")
         top = np.take_along_axis(top, order, axis=1)
-        return cls(top.astype(np.int32), np.take_along_axis(top_probs, order, axis=1).astype(np.float32),
-                   probs.astype(np.float16))
+        return cls(
+            top.astype(np.int32),
+            np.take_along_axis(top_probs, order, axis=1).astype(np.float32),
+            probs.astype(np.float16),
+        )
 
     def __len__(self) -> int:
         return len(self.top_classes)

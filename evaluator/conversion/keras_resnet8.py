@@ -13,8 +13,9 @@ from evaluator.conversion.onnx_graph import GraphBuilder, fold_batch_norm
 from plugins.recipe import Recipe
 
 # The reference model takes 0-255 pixels without normalisation and ends in a softmax.
-RECIPE = Recipe(input_size=32, crop_pct=1.0, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), value_range=255.0,
-                output="probabilities")
+RECIPE = Recipe(
+    input_size=32, crop_pct=1.0, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), value_range=255.0, output="probabilities"
+)
 
 
 def _same_pads(size: int, kernel: int, stride: int) -> tuple[list[int], int]:
@@ -56,9 +57,12 @@ def convert(path: Path, name: str) -> onnx.ModelProto:
         elif kind == "BatchNormalization":
             source, kernel, bias, stride, pads, out_size = pending_conv.pop(inbound[0])
             kernel, bias = fold_batch_norm(
-                kernel, bias,
-                keras.weight(layer_name, "gamma"), keras.weight(layer_name, "beta"),
-                keras.weight(layer_name, "moving_mean"), keras.weight(layer_name, "moving_variance"),
+                kernel,
+                bias,
+                keras.weight(layer_name, "gamma"),
+                keras.weight(layer_name, "beta"),
+                keras.weight(layer_name, "moving_mean"),
+                keras.weight(layer_name, "moving_variance"),
                 config["epsilon"],
             )
             tensors[layer_name] = (builder.conv(source, kernel, bias, stride, pads), out_size)

@@ -26,9 +26,15 @@ class Evaluation:
     scores: dict = field(default_factory=dict)  # label set name -> score_label_set's dict
 
 
-def predict(model_path: Path, format_name: str, recipe: Recipe, testset_root: Path,
-            predictions_path: Path | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
-            on_progress: Callable[[int, int], None] | None = None) -> Evaluation:
+def predict(
+    model_path: Path,
+    format_name: str,
+    recipe: Recipe,
+    testset_root: Path,
+    predictions_path: Path | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Evaluation:
     """Loads the model and streams the test set through it once; stores the predictions if given a path.
 
     on_progress(done, total) is called as examples are predicted; it may raise to stop the run.
@@ -45,8 +51,14 @@ def predict(model_path: Path, format_name: str, recipe: Recipe, testset_root: Pa
 
     started = time.perf_counter()
     total = manifest.num_examples
-    predictions = run_model(predictor, pixels, recipe, len(manifest.class_names), batch_size,
-                            on_batch=(lambda done: on_progress(done, total)) if on_progress else None)
+    predictions = run_model(
+        predictor,
+        pixels,
+        recipe,
+        len(manifest.class_names),
+        batch_size,
+        on_batch=(lambda done: on_progress(done, total)) if on_progress else None,
+    )
     seconds["run"] = time.perf_counter() - started
     if predictions_path is not None:
         predictions.save(predictions_path)

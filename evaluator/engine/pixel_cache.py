@@ -22,8 +22,9 @@ def cache_path(root: Path, manifest: TestSetManifest, recipe: Recipe) -> Path:
     return root / "cache" / f"v{manifest.version}-{recipe.geometry_key()}-{recipe.input_size}px.u8"
 
 
-def cached_pixels(root: Path, manifest: TestSetManifest, recipe: Recipe,
-                  on_image: Callable[[int], None] | None = None) -> np.ndarray:
+def cached_pixels(
+    root: Path, manifest: TestSetManifest, recipe: Recipe, on_image: Callable[[int], None] | None = None
+) -> np.ndarray:
     """uint8 [N, S, S, 3] in the test set's order, built on first use."""
     path = cache_path(root, manifest, recipe)
     shape = (manifest.num_examples, recipe.input_size, recipe.input_size, 3)
@@ -36,8 +37,14 @@ def cached_pixels(root: Path, manifest: TestSetManifest, recipe: Recipe,
     return np.memmap(path, dtype=np.uint8, mode="r", shape=shape)
 
 
-def _build(root: Path, manifest: TestSetManifest, recipe: Recipe, path: Path, shape: tuple,
-           on_image: Callable[[int], None] | None) -> None:
+def _build(
+    root: Path,
+    manifest: TestSetManifest,
+    recipe: Recipe,
+    path: Path,
+    shape: tuple,
+    on_image: Callable[[int], None] | None,
+) -> None:
     partial = path.with_suffix(f".partial-{os.getpid()}")
     pixels = np.memmap(partial, dtype=np.uint8, mode="w+", shape=shape)
     reader = registry.get("testset_reader", manifest.reader)
@@ -48,7 +55,9 @@ def _build(root: Path, manifest: TestSetManifest, recipe: Recipe, path: Path, sh
             on_image(count)
     if count != manifest.num_examples:
         partial.unlink()
-        raise RuntimeError(f"test set {manifest.name} yielded {count} images, its manifest says {manifest.num_examples}")
+        raise RuntimeError(
+            f"test set {manifest.name} yielded {count} images, its manifest says {manifest.num_examples}"
+        )
     pixels.flush()
     del pixels
     partial.replace(path)

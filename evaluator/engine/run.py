@@ -13,8 +13,14 @@ from plugins.predictions import Predictions, softmax
 from plugins.recipe import Recipe
 
 
-def run_model(predictor: Predictor, pixels: np.ndarray, recipe: Recipe, num_classes: int, batch_size: int,
-              on_batch: Callable[[int], None] | None = None) -> Predictions:
+def run_model(
+    predictor: Predictor,
+    pixels: np.ndarray,
+    recipe: Recipe,
+    num_classes: int,
+    batch_size: int,
+    on_batch: Callable[[int], None] | None = None,
+) -> Predictions:
     """Runs every example once; on_batch(examples done) after each batch (it may raise to cancel)."""
     probs = np.empty((len(pixels), num_classes), np.float32)
     for start, batch in normalised_batches(pixels, recipe, batch_size):
@@ -30,8 +36,10 @@ def run_model(predictor: Predictor, pixels: np.ndarray, recipe: Recipe, num_clas
 
 def _check_scores(scores: np.ndarray, batch_size: int, num_classes: int) -> None:
     if scores.ndim != 2 or scores.shape != (batch_size, num_classes):
-        raise SubmissionError(f"the model returned an output of shape {list(scores.shape)} for a batch of "
-                              f"{batch_size}; expected [{batch_size}, {num_classes}]")
+        raise SubmissionError(
+            f"the model returned an output of shape {list(scores.shape)} for a batch of "
+            f"{batch_size}; expected [{batch_size}, {num_classes}]"
+        )
     if not np.isfinite(scores).all():
         raise SubmissionError("the model's output contains NaN or infinite values")
 
@@ -39,6 +47,8 @@ def _check_scores(scores: np.ndarray, batch_size: int, num_classes: int) -> None
 def _check_probabilities(probs: np.ndarray) -> None:
     row_sums = probs.sum(axis=1)
     if (probs < 0).any() or not np.allclose(row_sums, 1.0, atol=1e-3):
-        raise SubmissionError("the model was declared to output probabilities, but its rows do not sum to 1 "
-                              f"(they sum to between {row_sums.min():.3g} and {row_sums.max():.3g}); "
-                              "declare its output as logits instead")
+        raise SubmissionError(
+            "the model was declared to output probabilities, but its rows do not sum to 1 "
+            f"(they sum to between {row_sums.min():.3g} and {row_sums.max():.3g}); "
+            "declare its output as logits instead"
+        )

@@ -17,8 +17,10 @@ def score_label_set(predictions: Predictions, root: Path, manifest: TestSetManif
     for slicer_name in registry.names("slicer"):
         slicer = registry.get("slicer", slicer_name)
         result["slices"][slicer_name] = {
-            slice_name: {"count": int(mask.sum()),
-                         **protocol.score(predictions.subset(mask), protocol.subset(labels, mask))}
+            slice_name: {
+                "count": int(mask.sum()),
+                **protocol.score(predictions.subset(mask), protocol.subset(labels, mask)),
+            }
             for slice_name, mask in slicer.slices(manifest, labels).items()
         }
     return result

@@ -17,8 +17,10 @@ class TestSetSerializer(serializers.ModelSerializer):
         fields = ["name", "title", "version", "num_examples", "class_names", "default_preprocessing", "label_sets"]
 
     def get_label_sets(self, testset) -> list[dict]:
-        return [{"name": ls.name, "protocol": ls.protocol, "version": ls.version, "current": ls.is_current}
-                for ls in testset.label_sets.all()]
+        return [
+            {"name": ls.name, "protocol": ls.protocol, "version": ls.version, "current": ls.is_current}
+            for ls in testset.label_sets.all()
+        ]
 
 
 class ResultSerializer(serializers.ModelSerializer):
@@ -40,9 +42,25 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Submission
-        fields = ["id", "url", "name", "owner", "testset", "model_format", "preprocessing", "model_details",
-                  "status", "progress", "error_message", "provider", "timings", "created_at", "started_at",
-                  "finished_at", "results"]
+        fields = [
+            "id",
+            "url",
+            "name",
+            "owner",
+            "testset",
+            "model_format",
+            "preprocessing",
+            "model_details",
+            "status",
+            "progress",
+            "error_message",
+            "provider",
+            "timings",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "results",
+        ]
 
     def get_progress(self, submission) -> dict:
         return {"done": submission.progress_done, "total": submission.progress_total}

@@ -18,8 +18,9 @@ from leaderboard.ranking import leaderboard_rows
 from leaderboard.submitting import create_submission
 
 
-class SubmissionViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                        viewsets.GenericViewSet):
+class SubmissionViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Anyone reads public submissions; a signed-in user submits and sees their own, hidden ones included."""
 
     serializer_class = SubmissionSerializer
@@ -40,9 +41,15 @@ class SubmissionViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.R
         incoming = SubmissionCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        submission = create_submission(request.user, data["testset"], data["name"], data["model_format"],
-                                       Path(data["model_file"].temporary_file_path()), data["preprocessing"],
-                                       data["description"])
+        submission = create_submission(
+            request.user,
+            data["testset"],
+            data["name"],
+            data["model_format"],
+            Path(data["model_file"].temporary_file_path()),
+            data["preprocessing"],
+            data["description"],
+        )
         body = SubmissionSerializer(submission, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -55,8 +62,9 @@ class SubmissionViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.R
         try:
             submission.move_to(Status.CANCELLED)
         except InvalidTransition:
-            return Response({"error": f"a {submission.status} submission cannot be cancelled"},
-                            status=status.HTTP_409_CONFLICT)
+            return Response(
+                {"error": f"a {submission.status} submission cannot be cancelled"}, status=status.HTTP_409_CONFLICT
+            )
         return Response(SubmissionSerializer(submission, context={"request": request}).data)
 
 
@@ -71,10 +79,20 @@ class TestSetViewSet(viewsets.ReadOnlyModelViewSet):
         testset = self.get_object()
         label_set_name = request.query_params.get("label_set", "original")
         rows = leaderboard_rows(testset, label_set_name)
-        return Response({
-            "testset": testset.name,
-            "label_set": label_set_name,
-            "rows": [{"rank": row.rank, "submission": row.result.submission_id, "name": row.result.submission.name,
-                      "owner": row.result.submission.owner.username, "metrics": row.result.metrics,
-                      "finished_at": row.result.submission.finished_at} for row in rows],
-        })
+        return Response(
+            {
+                "testset": testset.name,
+                "label_set": label_set_name,
+                "rows": [
+                    {
+                        "rank": row.rank,
+                        "submission": row.result.submission_id,
+                        "name": row.result.submission.name,
+                        "owner": row.result.submission.owner.username,
+                        "metrics": row.result.metrics,
+                        "finished_at": row.result.submission.finished_at,
+                    }
+                    for row in rows
+                ],
+            }
+        )

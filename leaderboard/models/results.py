@@ -20,13 +20,21 @@ class ResultManager(models.Manager):
             result, _ = self.update_or_create(
                 submission=submission,
                 label_set=label_sets[name],
-                defaults={"metrics": score["metrics"], "headline_metric": score["headline"],
-                          "headline": score["metrics"][score["headline"]]},
+                defaults={
+                    "metrics": score["metrics"],
+                    "headline_metric": score["headline"],
+                    "headline": score["metrics"][score["headline"]],
+                },
             )
             result.slices.all().delete()
             SliceResult.objects.bulk_create(
-                SliceResult(result=result, slicer=slicer, name=slice_name, count=values["count"],
-                            metrics={k: v for k, v in values.items() if k != "count"})
+                SliceResult(
+                    result=result,
+                    slicer=slicer,
+                    name=slice_name,
+                    count=values["count"],
+                    metrics={k: v for k, v in values.items() if k != "count"},
+                )
                 for slicer, slices in score["slices"].items()
                 for slice_name, values in slices.items()
             )

@@ -28,8 +28,13 @@ TRANSITIONS = {
 }
 FINISHED = {Status.DONE, Status.FAILED, Status.CANCELLED}
 # the timestamp each status sets
-STAMPS = {Status.RUNNING: "started_at", Status.SCORING: "scoring_at", Status.DONE: "finished_at",
-          Status.FAILED: "finished_at", Status.CANCELLED: "finished_at"}
+STAMPS = {
+    Status.RUNNING: "started_at",
+    Status.SCORING: "scoring_at",
+    Status.DONE: "finished_at",
+    Status.FAILED: "finished_at",
+    Status.CANCELLED: "finished_at",
+}
 
 
 class InvalidTransition(Exception):
@@ -48,6 +53,7 @@ class Submission(models.Model):
     description = models.TextField(blank=True)
     model_format = models.CharField(max_length=50, default="onnx")
     model_file = models.FileField(upload_to=model_upload_path, blank=True)
+    model_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     model_identifier = models.CharField(max_length=300, blank=True, help_text="for formats named by identifier")
     preprocessing = models.JSONField(help_text="the resolved recipe the model is evaluated with")
     model_details = models.JSONField(default=dict, blank=True, help_text="what the submit-time check found")
@@ -78,7 +84,8 @@ class Submission(models.Model):
     def move_to(self, status: Status, **fields) -> None:
         """Moves the status along TRANSITIONS in one conditional UPDATE, so concurrent moves cannot both win."""
         allowed_from = [source for source, targets in TRANSITIONS.items() if status in targets]
-        fields.setdefault(STAMPS[status], timezone.now())
+        if status in STAMPS:
+            fields.setdefault(STAMPS[status], timezone.now())
         updated = Submission.objects.filter(pk=self.pk, status__in=allowed_from).update(status=status, **fields)
         if not updated:
             current = Submission.objects.filter(pk=self.pk).values_list("status", flat=True).first()

@@ -13,8 +13,9 @@ class TestSet(models.Model):
     class_names = models.JSONField()
     num_examples = models.PositiveIntegerField()
     data_path = models.CharField(max_length=500, help_text="where its hidden files live, relative to ZOOBOARD_DATA_DIR")
-    default_preprocessing = models.JSONField(default=dict, blank=True,
-                                             help_text="recipe values used where neither submitter nor model says")
+    default_preprocessing = models.JSONField(
+        default=dict, blank=True, help_text="recipe values used where neither submitter nor model says"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -20,7 +20,14 @@ def leaderboard(request, name: str):
     rows = leaderboard_rows(testset, label_set_name)
     label_sets = sorted({label_set.name for label_set in testset.label_sets.all()})
     pending = testset.submissions.filter(hidden=False).exclude(status__in=["done", "failed", "cancelled"])
-    return render(request, "leaderboard/leaderboard.html", {
-        "testset": testset, "rows": rows, "label_set_name": label_set_name, "label_sets": label_sets,
-        "pending": pending.select_related("owner"),
-    })
+    return render(
+        request,
+        "leaderboard/leaderboard.html",
+        {
+            "testset": testset,
+            "rows": rows,
+            "label_set_name": label_set_name,
+            "label_sets": label_sets,
+            "pending": pending.select_related("owner"),
+        },
+    )

@@ -27,10 +27,15 @@ def _visible_submission(request, pk: int) -> Submission:
 def detail(request, pk: int):
     submission = _visible_submission(request, pk)
     results = submission.results.select_related("label_set").prefetch_related("slices")
-    return render(request, "leaderboard/submission.html", {
-        "submission": submission, "results": results,
-        "can_cancel": not submission.is_finished and (submission.owner == request.user or request.user.is_staff),
-    })
+    return render(
+        request,
+        "leaderboard/submission.html",
+        {
+            "submission": submission,
+            "results": results,
+            "can_cancel": not submission.is_finished and (submission.owner == request.user or request.user.is_staff),
+        },
+    )
 
 
 @login_required
@@ -39,9 +44,15 @@ def submit(request):
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["model_file"]
         try:
-            submission = create_submission(request.user, form.cleaned_data["testset"], form.cleaned_data["name"],
-                                           "onnx", Path(uploaded.temporary_file_path()), form.recipe_values(),
-                                           form.cleaned_data["description"])
+            submission = create_submission(
+                request.user,
+                form.cleaned_data["testset"],
+                form.cleaned_data["name"],
+                "onnx",
+                Path(uploaded.temporary_file_path()),
+                form.recipe_values(),
+                form.cleaned_data["description"],
+            )
         except SubmissionError as error:
             form.add_error("model_file", str(error))
         else:

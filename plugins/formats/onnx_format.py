@@ -19,7 +19,9 @@ PREFERRED_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CP
 
 
 def _dims(value_info: onnx.ValueInfoProto) -> list[int | str]:
-    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in value_info.type.tensor_type.shape.dim]
+    return [
+        d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in value_info.type.tensor_type.shape.dim
+    ]
 
 
 def _load_without_external_data(path: Path) -> onnx.ModelProto:
@@ -34,8 +36,10 @@ def _load_without_external_data(path: Path) -> onnx.ModelProto:
     for tensor in model.graph.initializer:
         if tensor.data_location == onnx.TensorProto.EXTERNAL:
             # an external-data path could point anywhere on the worker's disk
-            raise SubmissionError(f"tensor {tensor.name!r} keeps its data in an external file; "
-                                  "external data is not accepted, save the model as one file")
+            raise SubmissionError(
+                f"tensor {tensor.name!r} keeps its data in an external file; "
+                "external data is not accepted, save the model as one file"
+            )
     return model
 
 
@@ -52,8 +56,10 @@ class OnnxFormat:
         model = _load_without_external_data(path)
         domains = {opset.domain for opset in model.opset_import} - STANDARD_DOMAINS
         if domains:
-            raise SubmissionError(f"the model uses non-standard operator domains ({', '.join(sorted(domains))}); "
-                                  "only the standard ONNX operators are accepted")
+            raise SubmissionError(
+                f"the model uses non-standard operator domains ({', '.join(sorted(domains))}); "
+                "only the standard ONNX operators are accepted"
+            )
         try:
             onnx.checker.check_model(model, full_check=True)
         except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
@@ -61,8 +67,10 @@ class OnnxFormat:
             raise SubmissionError(f"the ONNX checker rejected the model: {first_line}") from None
         inputs, outputs = _graph_inputs(model), list(model.graph.output)
         if len(inputs) != 1:
-            raise SubmissionError(f"the model must take one image input; it takes {len(inputs)}: "
-                                  f"{', '.join(value.name for value in inputs)}")
+            raise SubmissionError(
+                f"the model must take one image input; it takes {len(inputs)}: "
+                f"{', '.join(value.name for value in inputs)}"
+            )
         if len(outputs) != 1:
             raise SubmissionError(f"the model must have one output of shape [N, classes]; it has {len(outputs)}")
         input_shape, output_shape = _dims(inputs[0]), _dims(outputs[0])
@@ -78,8 +86,11 @@ class OnnxFormat:
         return ModelInfo(
             num_classes=num_classes,
             recipe_from_model={key: value for key, value in props.items() if key.startswith("zooboard.")},
-            details={"input_shape": input_shape, "output_shape": output_shape,
-                     "opset": max(opset.version for opset in model.opset_import if opset.domain in ("", "ai.onnx"))},
+            details={
+                "input_shape": input_shape,
+                "output_shape": output_shape,
+                "opset": max(opset.version for opset in model.opset_import if opset.domain in ("", "ai.onnx")),
+            },
         )
 
     def load(self, path: Path, recipe: Recipe) -> OnnxPredictor:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import shutil
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from plugins.checksums import source_checksums
 from plugins.registry import register
 from plugins.testset import LabelSetInfo, TestSetManifest
 
@@ -23,21 +23,16 @@ CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "
 EXPECTED_COUNT = 10_000
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_index(source: Path) -> tuple[list[str], np.ndarray]:
     with (source / INDEX).open(newline="") as handle:
         rows = sorted(csv.DictReader(handle), key=lambda row: int(row["test_index"]))
     if [int(row["test_index"]) for row in rows] != list(range(EXPECTED_COUNT)):
         raise ValueError(f"{INDEX} must list test indices 0..{EXPECTED_COUNT - 1} once each")
     for row in rows:
-        if CLASS_NAMES[int(row["label"])] != row["class_name"] or f"/{row['class_name']}/" not in row["jpeg_path_in_tar"]:
+        if (
+            CLASS_NAMES[int(row["label"])] != row["class_name"]
+            or f"/{row['class_name']}/" not in row["jpeg_path_in_tar"]
+        ):
             raise ValueError(f"{INDEX} row {row['test_index']}: label, class name and path disagree")
     return [row["jpeg_path_in_tar"] for row in rows], np.array([int(row["label"]) for row in rows], np.int64)
 
@@ -45,6 +40,7 @@ def _read_index(source: Path) -> tuple[list[str], np.ndarray]:
 @register("testset_reader", "cifar10")
 class Cifar10Reader:
     name = "cifar10"
+    source_files = (ARCHIVE, INDEX)
 
     def import_testset(self, source: Path, dest: Path, version: int) -> TestSetManifest:
         members, labels = _read_index(source)
@@ -64,7 +60,7 @@ class Cifar10Reader:
             class_names=CLASS_NAMES,
             label_sets=[LabelSetInfo("original", "original", 1, "labels/original-v1.npy")],
             default_preprocessing={"input_size": 32, "crop_pct": 1.0},
-            source={ARCHIVE: _sha256(source / ARCHIVE), INDEX: _sha256(source / INDEX)},
+            source=source_checksums(source, self.source_files),
         )
         manifest.save(dest)
         return manifest

@@ -53,11 +53,24 @@ class Command(BaseCommand):
             raise FileNotFoundError(f"no model file at {options['model']}")
         root = testset_root(settings.ZOOBOARD_DATA_DIR, options["testset"])
         manifest = TestSetManifest.load(root)
-        recipe_keys = ("input_size", "crop_pct", "resize", "interpolation", "mean", "std", "value_range",
-                       "channel_order", "output")
-        _, recipe = check_model(options["format"], options["model"], len(manifest.class_names),
-                                {key: options[key] for key in recipe_keys if options[key] is not None},
-                                Recipe.from_dict(manifest.default_preprocessing))
+        recipe_keys = (
+            "input_size",
+            "crop_pct",
+            "resize",
+            "interpolation",
+            "mean",
+            "std",
+            "value_range",
+            "channel_order",
+            "output",
+        )
+        _, recipe = check_model(
+            options["format"],
+            options["model"],
+            len(manifest.class_names),
+            {key: options[key] for key in recipe_keys if options[key] is not None},
+            Recipe.from_dict(manifest.default_preprocessing),
+        )
         result = evaluate(options["model"], options["format"], recipe, root, batch_size=options["batch_size"])
         return {
             "model": str(options["model"]),

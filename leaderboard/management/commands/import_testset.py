@@ -22,7 +22,9 @@ class Command(BaseCommand):
 
     def handle(self, name, source, **options):
         if name not in registry.names("testset_reader"):
-            raise CommandError(f"no test-set reader named {name!r}; known: {', '.join(registry.names('testset_reader'))}")
+            raise CommandError(
+                f"no test-set reader named {name!r}; known: {', '.join(registry.names('testset_reader'))}"
+            )
         source = source or BUNDLED_SOURCES.get(name)
         if source is None or not source.is_dir():
             raise CommandError(f"source folder {source} does not exist; pass --source DIR")
@@ -31,5 +33,7 @@ class Command(BaseCommand):
         except (ValueError, FileNotFoundError) as error:
             raise CommandError(f"cannot import {name} from {source}: {error}") from None
         verb = "imported" if created else "already imported (same source files)"
-        self.stdout.write(f"{testset.name} v{testset.version} {verb}: {testset.num_examples} examples, "
-                          f"{testset.num_classes} classes, in {settings.ZOOBOARD_DATA_DIR / testset.data_path}")
+        self.stdout.write(
+            f"{testset.name} v{testset.version} {verb}: {testset.num_examples} examples, "
+            f"{testset.num_classes} classes, in {settings.ZOOBOARD_DATA_DIR / testset.data_path}"
+        )

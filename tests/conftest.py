@@ -1,0 +1,136 @@
+"""The cast (alice submits, bob is another researcher, charlie is an outsider, staff moderates), the real data
+and the real models, shared by every test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from evaluator.conversion.bundled_models import MODELS, convert_all, file_name
+from plugins import registry
+from plugins.testset import testset_root
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLED_CIFAR10 = REPO / "evaluator" / "bundled" / "cifar10-test"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def require_shared(relative: str) -> Path:
+    """A folder of ../shared/data: skipped with the reason when absent, a failure when ZOOBOARD_REQUIRE_SHARED=1."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        reason = f"{path} is absent (the team's shared data folder beside the checkout)"
+        if os.environ.get("ZOOBOARD_REQUIRE_SHARED") == "1":
+            pytest.fail(f"ZOOBOARD_REQUIRE_SHARED=1 but {reason}")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """The bundled real models, converted to ONNX by our own script once per session."""
+    out = tmp_path_factory.mktemp("models")
+    convert_all(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def model_path(model_dir):
+    """model_path("resnet20") -> the converted ONNX file."""
+
+    def path(short_name: str) -> Path:
+        names = {file_name(name).removesuffix(".onnx"): name for name in MODELS}
+        return model_dir / file_name(names[short_name])
+
+    return path
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    """ZOOBOARD_DATA_DIR for the session, with the bundled CIFAR-10 test set imported (no database needed)."""
+    root = tmp_path_factory.mktemp("data")
+    registry.get("testset_reader", "cifar10").import_testset(BUNDLED_CIFAR10, testset_root(root, "cifar10", 1), 1)
+    return root
+
+
+@pytest.fixture(scope="session")
+def cifar10_root(data_dir) -> Path:
+    return testset_root(data_dir, "cifar10")
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(settings, data_dir, tmp_path):
+    """Every test writes uploads to its own folder and reads hidden test sets from the session's."""
+    settings.ZOOBOARD_DATA_DIR = data_dir
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def cifar10(db, data_dir):
+    """The CIFAR-10 test set listed on the site (its files are already in the session's data dir)."""
+    from leaderboard.importing import import_testset
+
+    testset, _ = import_testset("cifar10", BUNDLED_CIFAR10)
+    return testset
+
+
+def _user(django_user_model, username: str, staff: bool = False):
+    return django_user_model.objects.create_user(username, password="password", is_staff=staff)
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return _user(django_user_model, "alice")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return _user(django_user_model, "bob")
+
+
+@pytest.fixture
+def charlie(django_user_model):
+    return _user(django_user_model, "charlie")
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return _user(django_user_model, "staff", staff=True)
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) -> an API client authenticated with that user's token, as the CLI would be."""
+
+    def client(user) -> APIClient:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        return api
+
+    return client
+
+
+@pytest.fixture(autouse=True)
+def sent_tasks(request, monkeypatch):
+    """Unit tests record what would be queued (name, kwargs); only integration tests talk to the broker."""
+    if request.node.get_closest_marker("integration"):
+        return None
+    sent = []
+    monkeypatch.setattr("leaderboard.queue.app.send_task", lambda name, **kwargs: sent.append((name, kwargs)))
+    return sent
+
+
+@pytest.fixture(scope="session")
+def onnx_test_models(tmp_path_factory):
+    from tests import onnx_models
+
+    return onnx_models.write_all(tmp_path_factory.mktemp("onnx-test-models"))
+
+
+def pytest_report_header(config):
+    return [f"database: {django_settings.DATABASES['default']['ENGINE']}, broker: {django_settings.CELERY_BROKER_URL}"]
