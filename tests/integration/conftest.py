@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 import uuid
 
@@ -10,7 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from leaderboard.models import Submission
-from tests.integration.worker import WorkerProcess
+from tests.integration.processes import Gunicorn, Worker
 
 
 def _services_missing() -> str | None:
@@ -21,6 +22,12 @@ def _services_missing() -> str | None:
     return None
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
 def worker(django_db_setup, data_dir, tmp_path_factory):
     """One real worker process (prefork pool, one child) for the module, on a queue no one else uses."""
@@ -29,8 +36,16 @@ def worker(django_db_setup, data_dir, tmp_path_factory):
         if os.environ.get("ZOOBOARD_REQUIRE_SERVICES") == "1":
             pytest.fail(f"ZOOBOARD_REQUIRE_SERVICES=1 but {missing}")
         pytest.skip(missing)
-    process = WorkerProcess(f"test-{uuid.uuid4().hex[:10]}", tmp_path_factory.mktemp("worker"), data_dir)
-    process.wait_until_ready()
+    process = Worker(f"test-{uuid.uuid4().hex[:10]}", tmp_path_factory.mktemp("worker"), data_dir)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def site(worker, data_dir):
+    """gunicorn serving the site on the test database, enqueuing to the module's worker."""
+    scratch = worker.media_dir.parent  # the same media folder: the site stores uploads, the worker reads them
+    process = Gunicorn(worker.queue, scratch, data_dir, free_port())
     yield process
     process.stop()
 

@@ -1,0 +1,73 @@
+"""A researcher in a real browser: signs in, uploads a model, watches it evaluated, finds it ranked.
+
+Playwright drives Debian's chromium against gunicorn; a real worker evaluates through the real broker.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Chromium's own background traffic would be refused by this closed network, many times a second.
+QUIET = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(site, tmp_path):
+    """Request it after the database fixtures: Playwright's event loop forbids the ORM in this thread."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=QUIET)
+        page = browser.new_page(base_url=site.url)
+        yield page
+        page.screenshot(path=str(tmp_path / "last-page.png"), full_page=True)
+        browser.close()
+
+
+def sign_in(page, username):
+    page.goto("/accounts/login/?next=/submit/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "password")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/submit/$"))
+
+
+def test_a_researcher_submits_through_the_form_and_sees_the_result(cifar10, alice, model_path, page):
+    sign_in(page, "alice")
+    page.set_input_files("input[name=model_file]", str(model_path("resnet20")))
+    page.fill("input[name=name]", "ResNet20 from the browser")
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("ResNet20 from the browser")
+    expect(page.locator(".message")).to_contain_text("queued for evaluation")
+    # the page follows the evaluation through the API and reloads itself when it is done
+    expect(page.locator(".metric-top1")).to_have_text("81.03%", timeout=180_000)
+    expect(page.locator("#status-value")).to_have_text("done")
+    page.goto("/testsets/cifar10/")
+    row = page.locator("table.ranking tbody tr").first
+    expect(row).to_contain_text("ResNet20 from the browser")
+    expect(row.locator(".top1")).to_have_text("81.03%")
+
+
+def test_a_broken_upload_is_explained_on_the_form(cifar10, alice, onnx_test_models, page):
+    sign_in(page, "alice")
+    page.set_input_files("input[name=model_file]", str(onnx_test_models["not_onnx"]))
+    page.fill("input[name=name]", "Not a model")
+    page.click("button[type=submit]")
+    expect(page.locator(".errorlist")).to_have_text(
+        "the file is not an ONNX model: it could not be parsed as an ONNX protobuf"
+    )

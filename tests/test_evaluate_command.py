@@ -1,0 +1,56 @@
+"""manage.py evaluate: the engine without the server, JSON out, a one-line reason and non-zero exit on failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def run_evaluate(data_dir, *args):
+    env = {**os.environ, "ZOOBOARD_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "manage.py", "evaluate", *map(str, args)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_it_prints_every_label_sets_metrics_as_json(data_dir, model_path):
+    done = run_evaluate(data_dir, "--model", model_path("resnet20"), "--testset", "cifar10", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["label_sets"]["original"]["metrics"] == {"top1": 0.8103, "top5": 0.9872}
+    assert report["preprocessing"]["mean"] == [0.485, 0.456, 0.406]
+    assert report["testset"] == {"name": "cifar10", "version": 1, "examples": 10_000}
+    assert report["provider"] == "CPUExecutionProvider"
+
+
+def test_preprocessing_flags_override_the_models_own(data_dir, model_path):
+    # ResNet-8 wants 0-255 input; feeding it 0-1 values must change (and ruin) its accuracy
+    done = run_evaluate(
+        data_dir, "--model", model_path("resnet8"), "--testset", "cifar10", "--json", "--value-range", "1"
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["preprocessing"]["value_range"] == 1.0
+    assert report["label_sets"]["original"]["metrics"]["top1"] < 0.5
+
+
+def test_a_file_that_is_not_onnx_exits_non_zero_with_one_line(data_dir, onnx_test_models):
+    done = run_evaluate(data_dir, "--model", onnx_test_models["not_onnx"], "--testset", "cifar10", "--json")
+    assert done.returncode != 0
+    assert done.stdout == ""
+    assert done.stderr == "cannot evaluate: the file is not an ONNX model: it could not be parsed as an ONNX protobuf\n"
+
+
+def test_a_test_set_not_imported_exits_non_zero(data_dir, model_path):
+    done = run_evaluate(data_dir, "--model", model_path("resnet20"), "--testset", "imagenet")
+    assert done.returncode != 0
+    assert "test set 'imagenet' is not imported; run manage.py import_testset imagenet" in done.stderr

@@ -1,0 +1,37 @@
+"""The plugin registry: built-ins and third parties alike, and a broken third party reported, not fatal."""
+
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from plugins import registry
+
+
+def test_the_built_ins_are_registered():
+    assert "onnx" in registry.names("model_format")
+    assert "cifar10" in registry.names("testset_reader")
+    assert {"top1", "top5"} <= set(registry.names("metric"))
+
+
+def test_an_unknown_name_lists_the_known_ones():
+    with pytest.raises(LookupError, match=r"no model format plugin named 'tflite' \(available: .*onnx"):
+        registry.get("model_format", "tflite")
+
+
+def test_registering_a_name_twice_warns(monkeypatch):
+    monkeypatch.setitem(registry._entries, "metric", dict(registry._entries["metric"]))
+    with pytest.warns(UserWarning, match="metric plugin 'top1' registered twice"):
+        registry.register("metric", "top1")(lambda predictions, target: 0.0)
+
+
+def test_a_broken_third_party_plugin_is_reported_by_name(monkeypatch):
+    broken = EntryPoint(name="broken-format", value="zooboard_no_such_module:plugin", group=registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: [broken])
+    monkeypatch.setattr(registry, "_loaded", False)
+    monkeypatch.setattr(registry, "_broken", {})
+    assert "onnx" in registry.names("model_format")  # loading went on
+    assert registry.broken_plugins() == {
+        "broken-format": "ModuleNotFoundError: No module named 'zooboard_no_such_module'"
+    }
