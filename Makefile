@@ -38,6 +38,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 test: venv lint
+	ZOOBOARD_REQUIRE_SERVICES=1 \
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
