@@ -32,6 +32,14 @@ def require_shared(relative: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A PostgreSQL test database of this run's own, so a concurrent run or a stray worker cannot block it."""
+    database = django_settings.DATABASES["default"]
+    if "postgresql" in database["ENGINE"]:
+        database.setdefault("TEST", {})["NAME"] = f"test_zooboard_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
 def model_dir(tmp_path_factory) -> Path:
     """The bundled real models, converted to ONNX by our own script once per session."""
     out = tmp_path_factory.mktemp("models")

@@ -1,0 +1,1 @@
+"""The command-line client: submit models, follow them, read leaderboards. Talks to the REST API only."""

@@ -1,0 +1,138 @@
+"""zooboard submit | status | cancel | leaderboard: the REST API from a terminal, with rich output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from client.api import ClientError, ZooboardClient
+
+FINISHED = {"done", "failed", "cancelled"}
+RECIPE_KEYS = (
+    "input_size",
+    "resize",
+    "crop_pct",
+    "interpolation",
+    "mean",
+    "std",
+    "value_range",
+    "channel_order",
+    "output",
+)
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)  # a sentence stays on one line, for scripts
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="zooboard", description=__doc__)
+    main.add_argument("--url", default=os.environ.get("ZOOBOARD_URL", "http://127.0.0.1:8000"))
+    main.add_argument("--token", default=os.environ.get("ZOOBOARD_TOKEN"), help="default: $ZOOBOARD_TOKEN")
+    main.add_argument("--json", action="store_true", help="print the API's JSON instead of tables")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    submit = commands.add_parser("submit", help="upload an ONNX model for evaluation")
+    submit.add_argument("model", type=Path)
+    submit.add_argument("--testset", required=True)
+    submit.add_argument("--name", default="")
+    for key in RECIPE_KEYS:
+        submit.add_argument(f"--{key.replace('_', '-')}", dest=key, nargs=3 if key in ("mean", "std") else None)
+    submit.add_argument("--wait", action="store_true", help="follow the evaluation to its end")
+
+    status = commands.add_parser("status", help="a submission's status and results")
+    status.add_argument("id", type=int)
+    status.add_argument("--wait", action="store_true")
+
+    cancel = commands.add_parser("cancel", help="cancel a queued or running evaluation")
+    cancel.add_argument("id", type=int)
+
+    board = commands.add_parser("leaderboard", help="a test set's ranking")
+    board.add_argument("testset")
+    board.add_argument("--label-set", default="original")
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    client = ZooboardClient(args.url, args.token)
+    try:
+        if args.command == "submit":
+            recipe = {key: getattr(args, key) for key in RECIPE_KEYS if getattr(args, key) is not None}
+            submission = client.submit(args.model, args.testset, args.name, recipe)
+            errors.print(f"submission {submission['id']} queued: {submission['name']}")
+        elif args.command in ("status", "cancel"):
+            submission = client.submission(args.id) if args.command == "status" else client.cancel(args.id)
+        else:
+            return show_leaderboard(client.leaderboard(args.testset, args.label_set), args.json)
+        if getattr(args, "wait", False):
+            submission = follow(client, submission)
+        return show_submission(submission, args.json)
+    except ClientError as error:
+        errors.print(f"zooboard: {error}", markup=False, highlight=False)
+        return 1
+
+
+def follow(client: ZooboardClient, submission: dict) -> dict:
+    """Polls the submission until it finishes, with a progress bar on stderr."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=errors, transient=True) as progress:
+        bar = progress.add_task(submission["status"], total=submission["progress"]["total"] or None)
+        while submission["status"] not in FINISHED:
+            time.sleep(1.0)
+            submission = client.submission(submission["id"])
+            progress.update(bar, description=submission["status"], completed=submission["progress"]["done"])
+    return submission
+
+
+def show_submission(submission: dict, as_json: bool) -> int:
+    if as_json:
+        console.print_json(json.dumps(submission))
+    else:
+        console.print(f"[bold]{submission['name']}[/bold] (submission {submission['id']}): {submission['status']}")
+        if submission["error_message"]:
+            console.print(submission["error_message"], style="red", markup=False, soft_wrap=True)
+        for result in submission["results"]:
+            table = Table(title=f"{result['label_set']} labels (v{result['label_set_version']})")
+            table.add_column("metric")
+            table.add_column("value", justify="right")
+            for key, value in result["metrics"].items():
+                table.add_row(key, f"{value * 100:.2f}%")
+            console.print(table)
+    return 1 if submission["status"] == "failed" else 0
+
+
+def show_leaderboard(board: dict, as_json: bool) -> int:
+    if as_json:
+        console.print_json(json.dumps(board))
+        return 0
+    table = Table(title=f"{board['testset']} ({board['label_set']} labels)")
+    for column, justify in (
+        ("#", "right"),
+        ("model", "left"),
+        ("submitter", "left"),
+        ("top-1", "right"),
+        ("top-5", "right"),
+    ):
+        table.add_column(column, justify=justify)
+    for row in board["rows"]:
+        metrics = row["metrics"]
+        table.add_row(
+            str(row["rank"]),
+            row["name"],
+            row["owner"],
+            f"{metrics['top1'] * 100:.2f}%",
+            f"{metrics['top5'] * 100:.2f}%" if "top5" in metrics else "–",
+        )
+    console.print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
