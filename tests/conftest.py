@@ -73,9 +73,17 @@ def cifar10_root(data_dir) -> Path:
 
 @pytest.fixture(autouse=True)
 def isolated_dirs(settings, data_dir, tmp_path):
-    """Every test writes uploads to its own folder and reads hidden test sets from the session's."""
+    """Every test writes uploads to its own folder and reads hidden test sets from the session's.
+
+    In-process pages use plain static storage: the hashed manifest needs collectstatic, which the gunicorn
+    integration tests run for real.
+    """
     settings.ZOOBOARD_DATA_DIR = data_dir
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture
