@@ -14,6 +14,7 @@ from django.conf import settings
 from config.celery import EVALUATE_TASK
 from evaluator.engine.evaluation import predict, score
 from leaderboard.models import InvalidTransition, Result, Status, Submission
+from plugins.contracts import ModelSource
 from plugins.errors import SubmissionError
 from plugins.recipe import Recipe
 from plugins.testset import testset_root
@@ -72,8 +73,11 @@ def _fail(submission: Submission, message: str) -> None:
 def _run(submission: Submission) -> None:
     root = testset_root(settings.ZOOBOARD_DATA_DIR, submission.testset.name, submission.testset.version)
     recipe = Recipe.from_dict(submission.preprocessing)
+    source = ModelSource(
+        Path(submission.model_file.path) if submission.model_file else None, submission.model_identifier
+    )
     evaluation = predict(
-        Path(submission.model_file.path),
+        source,
         submission.model_format,
         recipe,
         root,

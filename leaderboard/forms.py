@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django import forms
 
 from leaderboard.models import TestSet
+from plugins.contracts import ModelSource
 from plugins.recipe import CHANNEL_ORDERS, INTERPOLATIONS, OUTPUT_KINDS, RESIZE_MODES
 
 
@@ -18,7 +21,17 @@ class SubmissionForm(forms.Form):
         max_length=200, required=False, help_text="Leave empty to use the name in the model's metadata."
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    model_file = forms.FileField(label="ONNX model", help_text="One file, no external data.")
+    model_file = forms.FileField(
+        label="Model file",
+        required=False,
+        help_text="An ONNX model (one file, no external data), or safetensors weights for a timm architecture.",
+    )
+    model_identifier = forms.CharField(
+        label="or a timm model",
+        required=False,
+        max_length=300,
+        help_text="timm:ARCHITECTURE[.TAG], e.g. timm:resnet18 with your weights above, or timm:resnet50.a1_in1k.",
+    )
     input_size = forms.IntegerField(required=False, min_value=8, max_value=1024)
     resize = forms.ChoiceField(choices=_choices(RESIZE_MODES), required=False)
     crop_pct = forms.FloatField(required=False, label="Crop fraction")
@@ -40,6 +53,13 @@ class SubmissionForm(forms.Form):
         "channel_order",
         "output",
     )
+
+    def model_source(self) -> ModelSource:
+        upload = self.cleaned_data.get("model_file")
+        return ModelSource(
+            Path(upload.temporary_file_path()) if upload else None,
+            self.cleaned_data.get("model_identifier", "").strip(),
+        )
 
     def recipe_values(self) -> dict:
         """Only what the submitter filled in: the rest comes from the model's metadata or the test set."""

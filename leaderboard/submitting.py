@@ -2,31 +2,48 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
 from leaderboard.models import Submission, TestSet
 from leaderboard.queue import enqueue_evaluation
+from plugins import registry
 from plugins.checksums import file_sha256
+from plugins.contracts import ModelSource
 from plugins.errors import SubmissionError
 from plugins.recipe import Recipe
-from plugins.submission_check import check_model
+from plugins.submission_check import check_model, format_for
+
+
+def check_size(source: ModelSource) -> None:
+    if source.file is None:
+        return
+    size = source.file.stat().st_size
+    if size > settings.ZOOBOARD_MAX_UPLOAD_MB * 2**20:
+        raise SubmissionError(
+            f"the model file is {size / 2**20:.1f} MB; the limit is {settings.ZOOBOARD_MAX_UPLOAD_MB} MB"
+        )
 
 
 def create_submission(
-    owner, testset: TestSet, name: str, model_format: str, model_path: Path, preprocessing: dict, description: str = ""
+    owner,
+    testset: TestSet,
+    name: str,
+    source: ModelSource,
+    preprocessing: dict,
+    model_format: str = "",
+    description: str = "",
 ) -> Submission:
     """Raises SubmissionError (nothing stored, nothing queued) when the model or its preprocessing is wrong."""
-    size_mb = model_path.stat().st_size / 2**20
-    if size_mb > settings.ZOOBOARD_MAX_UPLOAD_MB:
-        raise SubmissionError(f"the model file is {size_mb:.0f} MB; the limit is {settings.ZOOBOARD_MAX_UPLOAD_MB} MB")
+    if source.file is None and not source.identifier:
+        raise SubmissionError("upload a model file or give a model identifier such as timm:resnet18")
+    check_size(source)
+    model_format = format_for(source, model_format)
     info, recipe = check_model(
-        model_format, model_path, testset.num_classes, preprocessing, Recipe.from_dict(testset.default_preprocessing)
+        model_format, source, testset.num_classes, preprocessing, Recipe.from_dict(testset.default_preprocessing)
     )
-    name = name.strip() or info.recipe_from_model.get("zooboard.name", "").strip()
+    name = name.strip() or info.name or source.identifier
     if not name:
         raise SubmissionError("give the model a name")
     with transaction.atomic():
@@ -36,13 +53,16 @@ def create_submission(
             name=name[:200],
             description=description,
             model_format=model_format,
+            model_identifier=source.identifier,
             preprocessing=recipe.to_dict(),
-            model_sha256=file_sha256(model_path),
-            model_details=info.details,
+            model_sha256=file_sha256(source.file) if source.file else "",
+            model_details={**info.details, "recipe_from_model": info.recipe_from_model},
             progress_total=testset.num_examples,
         )
-        with model_path.open("rb") as handle:
-            submission.model_file.save("model", File(handle), save=False)
+        if source.file is not None:
+            suffix = registry.get("model_format", model_format).file_suffix
+            with source.file.open("rb") as handle:
+                submission.model_file.save(f"model{suffix}", File(handle), save=False)
         submission.save()
         transaction.on_commit(lambda: enqueue_evaluation(submission.pk))
     return submission

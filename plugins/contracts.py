@@ -16,12 +16,21 @@ from plugins.testset import LabelSetData, TestSetManifest
 
 
 @dataclass(frozen=True)
+class ModelSource:
+    """What the submitter gave: an uploaded file, an identifier (e.g. timm:resnet18), or both."""
+
+    file: Path | None = None
+    identifier: str = ""
+
+
+@dataclass(frozen=True)
 class ModelInfo:
-    """What a submit-time check learned about a model: shown on the form, stored with the submission."""
+    """What a submit-time check learned about a model: shown with the submission, stored with it."""
 
     num_classes: int
-    recipe_from_model: dict = field(default_factory=dict)  # preprocessing the model declares itself
-    details: dict = field(default_factory=dict)  # e.g. opset, parameter count
+    recipe_from_model: dict = field(default_factory=dict)  # recipe field -> value the model declares itself
+    details: dict = field(default_factory=dict)  # e.g. opset, input shape, parameter count
+    name: str = ""  # the name the model gives itself, the default submission name
 
 
 class Predictor(Protocol):
@@ -33,12 +42,13 @@ class Predictor(Protocol):
 
 class ModelFormat(Protocol):
     name: str
+    file_suffix: str  # how a stored upload of this format is named, e.g. ".onnx"
 
-    def inspect(self, path: Path, num_classes: int) -> ModelInfo:
-        """Checks an uploaded model at submit time, before anything is queued. Raises SubmissionError."""
+    def inspect(self, source: ModelSource, num_classes: int) -> ModelInfo:
+        """Checks a model at submit time, before anything is queued, cheaply. Raises SubmissionError."""
 
-    def load(self, path: Path, recipe: Recipe) -> Predictor:
-        """Loads the model on the worker. Raises SubmissionError for problems the submitter can fix."""
+    def load(self, source: ModelSource, recipe: Recipe, num_classes: int) -> Predictor:
+        """Loads the model on the worker, never downloading. Raises SubmissionError for the submitter's problems."""
 
 
 class TestSetReader(Protocol):

@@ -68,10 +68,7 @@ class Recipe:
 
     @classmethod
     def from_metadata(cls, props: dict[str, str], base: Recipe | None = None) -> Recipe:
-        """Reads the zooboard.<field> keys of an ONNX model's metadata_props; other keys are not ours to judge."""
-        known = {METADATA_PREFIX + f.name for f in fields(cls)}
-        values = {key[len(METADATA_PREFIX) :]: value for key, value in props.items() if key in known}
-        return cls.from_dict(values, base)
+        return cls.from_dict(recipe_values_from_metadata(props), base)
 
     def to_dict(self) -> dict:
         values = asdict(self)
@@ -88,6 +85,16 @@ class Recipe:
         """Identifies the decoded-and-resized pixels; normalisation is not part of it, so caches are shared."""
         geometry = [self.input_size, self.resize, self.crop_pct, self.interpolation]
         return hashlib.sha256(json.dumps(geometry).encode()).hexdigest()[:16]
+
+
+def recipe_values_from_metadata(props: dict[str, str]) -> dict[str, str]:
+    """The zooboard.<field> keys of an ONNX model's metadata_props; other keys are not ours to judge."""
+    known = {f.name for f in fields(Recipe)}
+    return {
+        key[len(METADATA_PREFIX) :]: value
+        for key, value in props.items()
+        if key.startswith(METADATA_PREFIX) and key[len(METADATA_PREFIX) :] in known
+    }
 
 
 def _check(condition: bool, message: str) -> None:

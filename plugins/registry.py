@@ -17,6 +17,7 @@ KINDS = ("model_format", "testset_reader", "label_protocol", "metric", "slicer")
 ENTRY_POINT_GROUP = "zooboard.plugins"
 BUILTIN_MODULES = (
     "plugins.formats.onnx_format",
+    "plugins.formats.timm_format",
     "plugins.readers.cifar10",
     "plugins.metrics.accuracy",
     "plugins.protocols.original",

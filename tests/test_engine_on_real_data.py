@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from evaluator.engine.evaluation import evaluate
+from plugins.contracts import ModelSource
 from plugins.recipe import IMAGENET_MEAN, IMAGENET_STD, Recipe
 from plugins.submission_check import check_model
 from tests import independent
@@ -29,8 +30,8 @@ def evaluations(model_path, cifar10_root):
     """The engine's evaluation of each model, with the recipe read from the converted model's own metadata."""
     results = {}
     for name in MEASURED:
-        _, recipe = check_model("onnx", model_path(name), 10, {}, Recipe(input_size=32, crop_pct=1.0))
-        results[name] = evaluate(model_path(name), "onnx", recipe, cifar10_root)
+        _, recipe = check_model("onnx", ModelSource(model_path(name)), 10, {}, Recipe(input_size=32, crop_pct=1.0))
+        results[name] = evaluate(ModelSource(model_path(name)), "onnx", recipe, cifar10_root)
     return results
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from evaluator.engine.run import run_model
 from plugins import registry
+from plugins.contracts import ModelSource
 from plugins.errors import SubmissionError
 from plugins.recipe import Recipe
 from tests import onnx_models
@@ -23,10 +24,12 @@ def save(model, tmp_path, name="model.onnx"):
 
 def test_a_model_exported_with_a_fixed_batch_of_one_runs_on_any_batch(tmp_path):
     path = save(onnx_models.pooled_linear(fixed_batch=1), tmp_path)
-    info = ONNX.inspect(path, 10)
+    info = ONNX.inspect(ModelSource(path), 10)
     assert info.details["input_shape"] == [1, 3, 32, 32]
     pixels = np.random.default_rng(0).integers(0, 256, (7, 32, 32, 3), dtype=np.uint8)
-    predictions = run_model(ONNX.load(path, Recipe(input_size=32)), pixels, Recipe(input_size=32), 10, batch_size=4)
+    predictions = run_model(
+        ONNX.load(ModelSource(path), Recipe(input_size=32)), pixels, Recipe(input_size=32), 10, batch_size=4
+    )
     assert len(predictions) == 7
 
 
@@ -38,14 +41,14 @@ def test_external_data_is_refused_before_anything_reads_it(tmp_path):
     weight.ClearField("float_data")
     weight.external_data.add(key="location", value="../../etc/passwd")
     with pytest.raises(SubmissionError, match="keeps its data in an external file; external data is not accepted"):
-        ONNX.inspect(save(model, tmp_path), 10)
+        ONNX.inspect(ModelSource(save(model, tmp_path)), 10)
 
 
 def test_a_custom_operator_domain_is_refused(tmp_path):
     model = onnx_models.pooled_linear()
     model.opset_import.append(onnx.helper.make_opsetid("com.example.evil", 1))
     with pytest.raises(SubmissionError, match=r"non-standard operator domains \(com.example.evil\)"):
-        ONNX.inspect(save(model, tmp_path), 10)
+        ONNX.inspect(ModelSource(save(model, tmp_path)), 10)
 
 
 def test_an_input_size_that_contradicts_the_recipe_is_refused(tmp_path):
@@ -53,7 +56,7 @@ def test_an_input_size_that_contradicts_the_recipe_is_refused(tmp_path):
 
     path = save(onnx_models.pooled_linear(), tmp_path)
     with pytest.raises(SubmissionError, match="the model takes 32x32 images but the preprocessing gives 64x64"):
-        check_model("onnx", path, 10, {"input_size": 64}, Recipe(input_size=32))
+        check_model("onnx", ModelSource(path), 10, {"input_size": 64}, Recipe(input_size=32))
 
 
 def test_probabilities_that_do_not_sum_to_one_are_refused(tmp_path):
@@ -61,4 +64,4 @@ def test_probabilities_that_do_not_sum_to_one_are_refused(tmp_path):
     recipe = Recipe(input_size=32, output="probabilities")
     pixels = np.zeros((2, 32, 32, 3), np.uint8)
     with pytest.raises(SubmissionError, match="declared to output probabilities, but its rows do not sum to 1"):
-        run_model(ONNX.load(path, recipe), pixels, recipe, 10, batch_size=2)
+        run_model(ONNX.load(ModelSource(path), recipe, 10), pixels, recipe, 10, batch_size=2)

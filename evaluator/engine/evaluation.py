@@ -11,6 +11,7 @@ from evaluator.engine.pixel_cache import cached_pixels
 from evaluator.engine.run import run_model
 from evaluator.engine.scoring import score_all
 from plugins import registry
+from plugins.contracts import ModelSource
 from plugins.predictions import Predictions
 from plugins.recipe import Recipe
 from plugins.testset import TestSetManifest
@@ -27,7 +28,7 @@ class Evaluation:
 
 
 def predict(
-    model_path: Path,
+    source: ModelSource,
     format_name: str,
     recipe: Recipe,
     testset_root: Path,
@@ -42,7 +43,7 @@ def predict(
     manifest = TestSetManifest.load(testset_root)
     seconds = {}
     started = time.perf_counter()
-    predictor = registry.get("model_format", format_name).load(model_path, recipe)
+    predictor = registry.get("model_format", format_name).load(source, recipe, len(manifest.class_names))
     seconds["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -73,6 +74,6 @@ def score(evaluation: Evaluation, testset_root: Path) -> Evaluation:
     return evaluation
 
 
-def evaluate(model_path: Path, format_name: str, recipe: Recipe, testset_root: Path, **options) -> Evaluation:
+def evaluate(source: ModelSource, format_name: str, recipe: Recipe, testset_root: Path, **options) -> Evaluation:
     """predict then score."""
-    return score(predict(model_path, format_name, recipe, testset_root, **options), testset_root)
+    return score(predict(source, format_name, recipe, testset_root, **options), testset_root)

@@ -49,6 +49,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "owner",
             "testset",
             "model_format",
+            "model_identifier",
             "preprocessing",
             "model_details",
             "status",
@@ -87,6 +88,14 @@ class SubmissionCreateSerializer(serializers.Serializer):
     testset = serializers.SlugRelatedField(slug_field="name", queryset=TestSet.objects.all())
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    model_format = serializers.CharField(default="onnx")
-    model_file = serializers.FileField()
+    model_format = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="onnx, timm, or a plugin's; default: from the identifier or onnx",
+    )
+    model_identifier = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=300, help_text="e.g. timm:resnet18.a1_in1k"
+    )
+    model_file = serializers.FileField(required=False, help_text="an ONNX file, or safetensors weights for timm")
     preprocessing = JSONObjectField(required=False, default=dict)

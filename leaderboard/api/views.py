@@ -16,6 +16,7 @@ from leaderboard.api.serializers import SubmissionCreateSerializer, SubmissionSe
 from leaderboard.models import InvalidTransition, Status, Submission, TestSet
 from leaderboard.ranking import leaderboard_rows
 from leaderboard.submitting import create_submission
+from plugins.contracts import ModelSource
 
 
 class SubmissionViewSet(
@@ -41,13 +42,15 @@ class SubmissionViewSet(
         incoming = SubmissionCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
+        upload = data.get("model_file")
+        source = ModelSource(Path(upload.temporary_file_path()) if upload else None, data["model_identifier"].strip())
         submission = create_submission(
             request.user,
             data["testset"],
             data["name"],
-            data["model_format"],
-            Path(data["model_file"].temporary_file_path()),
+            source,
             data["preprocessing"],
+            data["model_format"],
             data["description"],
         )
         body = SubmissionSerializer(submission, context={"request": request}).data

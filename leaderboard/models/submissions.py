@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -42,8 +43,9 @@ class InvalidTransition(Exception):
 
 
 def model_upload_path(submission: Submission, filename: str) -> str:
-    # never the submitter's file name: it could carry a path
-    return f"models/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{submission.model_format}"
+    # the name is ours ("model" + the format's suffix), never the submitter's, which could carry a path
+    suffix = "".join(c for c in Path(filename).suffix if c.isalnum() or c == ".")
+    return f"models/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
 class Submission(models.Model):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -42,19 +40,17 @@ def detail(request, pk: int):
 def submit(request):
     form = SubmissionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        uploaded = form.cleaned_data["model_file"]
         try:
             submission = create_submission(
                 request.user,
                 form.cleaned_data["testset"],
                 form.cleaned_data["name"],
-                "onnx",
-                Path(uploaded.temporary_file_path()),
+                form.model_source(),
                 form.recipe_values(),
-                form.cleaned_data["description"],
+                description=form.cleaned_data["description"],
             )
         except SubmissionError as error:
-            form.add_error("model_file", str(error))
+            form.add_error(None, str(error))
         else:
             messages.success(request, f"{submission.name} is queued for evaluation.")
             return redirect("submission", pk=submission.pk)

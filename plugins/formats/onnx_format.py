@@ -8,9 +8,9 @@ import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
 
-from plugins.contracts import ModelInfo
+from plugins.contracts import ModelInfo, ModelSource
 from plugins.errors import SubmissionError
-from plugins.recipe import Recipe
+from plugins.recipe import METADATA_PREFIX, Recipe, recipe_values_from_metadata
 from plugins.registry import register
 
 STANDARD_DOMAINS = {"", "ai.onnx", "ai.onnx.ml"}
@@ -43,17 +43,28 @@ def _load_without_external_data(path: Path) -> onnx.ModelProto:
     return model
 
 
+def _opset(model: onnx.ModelProto) -> int:
+    return max((opset.version for opset in model.opset_import if opset.domain in ("", "ai.onnx")), default=0)
+
+
 def _graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
     initializers = {tensor.name for tensor in model.graph.initializer}
     return [value for value in model.graph.input if value.name not in initializers]
 
 
+def _model_file(source: ModelSource) -> Path:
+    if source.file is None:
+        raise SubmissionError("an ONNX submission needs the model file")
+    return source.file
+
+
 @register("model_format", "onnx")
 class OnnxFormat:
     name = "onnx"
+    file_suffix = ".onnx"
 
-    def inspect(self, path: Path, num_classes: int) -> ModelInfo:
-        model = _load_without_external_data(path)
+    def inspect(self, source: ModelSource, num_classes: int) -> ModelInfo:
+        model = _load_without_external_data(_model_file(source))
         domains = {opset.domain for opset in model.opset_import} - STANDARD_DOMAINS
         if domains:
             raise SubmissionError(
@@ -85,21 +96,18 @@ class OnnxFormat:
         props = {prop.key: prop.value for prop in model.metadata_props}
         return ModelInfo(
             num_classes=num_classes,
-            recipe_from_model={key: value for key, value in props.items() if key.startswith("zooboard.")},
-            details={
-                "input_shape": input_shape,
-                "output_shape": output_shape,
-                "opset": max(opset.version for opset in model.opset_import if opset.domain in ("", "ai.onnx")),
-            },
+            recipe_from_model=recipe_values_from_metadata(props),
+            details={"input_shape": input_shape, "output_shape": output_shape, "opset": _opset(model)},
+            name=props.get(METADATA_PREFIX + "name", "").strip(),
         )
 
-    def load(self, path: Path, recipe: Recipe) -> OnnxPredictor:
+    def load(self, source: ModelSource, recipe: Recipe, num_classes: int) -> OnnxPredictor:
         import onnxruntime
 
         available = onnxruntime.get_available_providers()
         providers = [name for name in PREFERRED_PROVIDERS if name in available]
         try:
-            session = onnxruntime.InferenceSession(str(path), providers=providers)
+            session = onnxruntime.InferenceSession(str(_model_file(source)), providers=providers)
         except Exception as error:
             raise SubmissionError(f"onnxruntime could not load the model: {str(error).splitlines()[0]}") from None
         return OnnxPredictor(session)

@@ -12,17 +12,30 @@ from django.core.management.base import BaseCommand
 from evaluator.engine.evaluation import evaluate
 from plugins.errors import SubmissionError
 from plugins.recipe import Recipe
-from plugins.submission_check import check_model
+from plugins.submission_check import check_model, format_for, source_from_argument
 from plugins.testset import TestSetManifest, testset_root
+
+RECIPE_KEYS = (
+    "input_size",
+    "crop_pct",
+    "resize",
+    "interpolation",
+    "mean",
+    "std",
+    "value_range",
+    "channel_order",
+    "output",
+)
 
 
 class Command(BaseCommand):
     help = "Evaluate a model file on an imported test set and print every label set's metrics."
 
     def add_arguments(self, parser):
-        parser.add_argument("--model", type=Path, required=True)
+        parser.add_argument("--model", required=True, help="a model file, or an identifier such as timm:resnet18")
+        parser.add_argument("--weights", type=Path, help="safetensors weights for an identifier")
         parser.add_argument("--testset", required=True)
-        parser.add_argument("--format", default="onnx")
+        parser.add_argument("--format", default="", help="default: from the identifier, else onnx")
         parser.add_argument("--input-size", type=int)
         parser.add_argument("--crop-pct", type=float)
         parser.add_argument("--resize", choices=["shorter", "squash"])
@@ -49,31 +62,19 @@ class Command(BaseCommand):
             self.stdout.write(f"{name}: {metrics}")
 
     def _evaluate(self, options) -> dict:
-        if not options["model"].is_file():
-            raise FileNotFoundError(f"no model file at {options['model']}")
+        source = source_from_argument(options["model"], options["weights"])
+        if source.file is not None and not source.file.is_file():
+            raise FileNotFoundError(f"no model file at {source.file}")
         root = testset_root(settings.ZOOBOARD_DATA_DIR, options["testset"])
         manifest = TestSetManifest.load(root)
-        recipe_keys = (
-            "input_size",
-            "crop_pct",
-            "resize",
-            "interpolation",
-            "mean",
-            "std",
-            "value_range",
-            "channel_order",
-            "output",
-        )
-        _, recipe = check_model(
-            options["format"],
-            options["model"],
-            len(manifest.class_names),
-            {key: options[key] for key in recipe_keys if options[key] is not None},
-            Recipe.from_dict(manifest.default_preprocessing),
-        )
-        result = evaluate(options["model"], options["format"], recipe, root, batch_size=options["batch_size"])
+        model_format = format_for(source, options["format"])
+        recipe_values = {key: options[key] for key in RECIPE_KEYS if options[key] is not None}
+        defaults = Recipe.from_dict(manifest.default_preprocessing)
+        _, recipe = check_model(model_format, source, len(manifest.class_names), recipe_values, defaults)
+        result = evaluate(source, model_format, recipe, root, batch_size=options["batch_size"])
         return {
-            "model": str(options["model"]),
+            "model": options["model"],
+            "format": model_format,
             "testset": {"name": manifest.name, "version": manifest.version, "examples": manifest.num_examples},
             "preprocessing": recipe.to_dict(),
             "provider": result.provider,
