@@ -22,6 +22,7 @@ class SubmissionForm(forms.Form):
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     model_file = forms.FileField(
+        allow_empty_file=True,
         label="Model file",
         required=False,
         help_text="An ONNX model (one file, no external data), or safetensors weights for a timm architecture.",

@@ -22,7 +22,7 @@ def check_size(source: ModelSource) -> None:
     size = source.file.stat().st_size
     if size > settings.ZOOBOARD_MAX_UPLOAD_MB * 2**20:
         raise SubmissionError(
-            f"the model file is {size / 2**20:.1f} MB; the limit is {settings.ZOOBOARD_MAX_UPLOAD_MB} MB"
+            f"the model file is {size / 2**20:.2f} MB; the limit is {settings.ZOOBOARD_MAX_UPLOAD_MB} MB"
         )
 
 

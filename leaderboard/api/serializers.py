@@ -97,5 +97,8 @@ class SubmissionCreateSerializer(serializers.Serializer):
     model_identifier = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=300, help_text="e.g. timm:resnet18.a1_in1k"
     )
-    model_file = serializers.FileField(required=False, help_text="an ONNX file, or safetensors weights for timm")
+    # empty files reach the format's own check, which says so in the same words everywhere
+    model_file = serializers.FileField(
+        required=False, allow_empty_file=True, help_text="an ONNX file, or safetensors weights for timm"
+    )
     preprocessing = JSONObjectField(required=False, default=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ from plugins.recipe import METADATA_PREFIX, Recipe, recipe_values_from_metadata
 from plugins.registry import register
 
 STANDARD_DOMAINS = {"", "ai.onnx", "ai.onnx.ml"}
+# A tensor this large (1 GiB of float32) is refused at submit time: it would exhaust a worker's memory.
+MAX_TENSOR_ELEMENTS = 2**28
 # Best first; onnxruntime-gpu offers the first two on GPU workers, the CPU build only the last.
 PREFERRED_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
 
@@ -41,6 +44,17 @@ def _load_without_external_data(path: Path) -> onnx.ModelProto:
                 "external data is not accepted, save the model as one file"
             )
     return model
+
+
+def _largest_declared_tensor(model: onnx.ModelProto) -> tuple[str, int]:
+    """The biggest static element count among initializers and (inferred) values, with the tensor's name."""
+    inferred = onnx.shape_inference.infer_shapes(model, data_prop=True).graph
+    sizes = [(tensor.name, math.prod(tensor.dims)) for tensor in model.graph.initializer]
+    for value in [*inferred.input, *inferred.output, *inferred.value_info]:
+        dims = _dims(value)
+        if dims and all(isinstance(d, int) for d in dims):
+            sizes.append((value.name, math.prod(dims)))
+    return max(sizes, key=lambda item: item[1], default=("", 0))
 
 
 def _opset(model: onnx.ModelProto) -> int:
@@ -76,6 +90,12 @@ class OnnxFormat:
         except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise SubmissionError(f"the ONNX checker rejected the model: {first_line}") from None
+        tensor, elements = _largest_declared_tensor(model)
+        if elements > MAX_TENSOR_ELEMENTS:
+            raise SubmissionError(
+                f"the model declares a tensor of {elements:,} elements ({tensor!r}); "
+                f"the limit is {MAX_TENSOR_ELEMENTS:,}"
+            )
         inputs, outputs = _graph_inputs(model), list(model.graph.output)
         if len(inputs) != 1:
             raise SubmissionError(
