@@ -12,7 +12,7 @@ from plugins import registry
 from plugins.checksums import file_sha256
 from plugins.contracts import ModelSource
 from plugins.errors import SubmissionError
-from plugins.recipe import Recipe
+from plugins.recipe import Recipe, recipe_sources
 from plugins.submission_check import check_model, format_for
 
 
@@ -56,7 +56,12 @@ def create_submission(
             model_identifier=source.identifier,
             preprocessing=recipe.to_dict(),
             model_sha256=file_sha256(source.file) if source.file else "",
-            model_details={**info.details, "recipe_from_model": info.recipe_from_model},
+            model_details={
+                **info.details,
+                "preprocessing_sources": recipe_sources(
+                    preprocessing, info.recipe_from_model, testset.default_preprocessing
+                ),
+            },
             progress_total=testset.num_examples,
         )
         if source.file is not None:

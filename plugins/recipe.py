@@ -87,6 +87,22 @@ class Recipe:
         return hashlib.sha256(json.dumps(geometry).encode()).hexdigest()[:16]
 
 
+def recipe_sources(submitted: dict, from_model: dict, testset_defaults: dict) -> dict[str, str]:
+    """For each recipe field, who set it: "submitter", "model", "test set" or "default" (shown with results)."""
+    sources = {}
+    for field_info in fields(Recipe):
+        key = field_info.name
+        if submitted.get(key) is not None:
+            sources[key] = "submitter"
+        elif key in from_model:
+            sources[key] = "model"
+        elif key in testset_defaults:
+            sources[key] = "test set"
+        else:
+            sources[key] = "default"
+    return sources
+
+
 def recipe_values_from_metadata(props: dict[str, str]) -> dict[str, str]:
     """The zooboard.<field> keys of an ONNX model's metadata_props; other keys are not ours to judge."""
     known = {f.name for f in fields(Recipe)}

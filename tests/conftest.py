@@ -4,6 +4,8 @@ and the real models, shared by every test."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,6 +141,29 @@ def sent_tasks(request, monkeypatch):
     sent = []
     monkeypatch.setattr("leaderboard.queue.app.send_task", lambda name, **kwargs: sent.append((name, kwargs)))
     return sent
+
+
+@pytest.fixture(scope="session")
+def third_party_plugin(tmp_path_factory) -> Path:
+    """tests/plugin_package installed as an outside package would be; returns the folder to put on the path."""
+    target = tmp_path_factory.mktemp("site-packages")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(REPO / "tests" / "plugin_package"),
+        ],
+        check=True,
+        timeout=300,
+    )
+    return target
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import onnx
 import pytest
 
 from leaderboard.models import Status, Submission
+from tests import onnx_models
 
 
 def post_model(api, path, **fields):
@@ -36,6 +38,17 @@ def test_it_records_the_resolved_preprocessing(cifar10, alice, api_as, model_pat
     assert recipe["interpolation"] == "bicubic"  # from the submitter
     assert recipe["value_range"] == 255.0 and recipe["output"] == "probabilities"  # from the model's metadata
     assert recipe["input_size"] == 32  # from the test set's defaults
+    assert response.json()["model_details"]["preprocessing_sources"]["value_range"] == "model"
+
+
+def test_it_says_who_set_each_preprocessing_value(cifar10, alice, api_as, tmp_path):
+    path = tmp_path / "plain.onnx"
+    onnx.save(onnx_models.pooled_linear(), path)  # declares no recipe of its own
+    response = post_model(api_as(alice), path, name="plain", preprocessing='{"interpolation": "bicubic"}')
+    sources = response.json()["model_details"]["preprocessing_sources"]
+    assert sources["interpolation"] == "submitter"
+    assert sources["input_size"] == sources["crop_pct"] == "test set"
+    assert sources["mean"] == sources["resize"] == "default"
 
 
 def test_it_refuses_a_file_that_is_not_onnx(

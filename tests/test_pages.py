@@ -70,6 +70,15 @@ def test_the_form_queues_a_model(cifar10, alice, client, model_path, sent_tasks,
     assert len(sent_tasks) == 1
 
 
+def test_the_submission_page_says_who_set_each_preprocessing_value(cifar10, alice, client, model_path):
+    client.force_login(alice)
+    with open(model_path("resnet8"), "rb") as handle:
+        client.post("/submit/", {"testset": "cifar10", "model_file": handle, "interpolation": "bicubic"})
+    page = client.get(f"/submissions/{Submission.objects.get().pk}/").content.decode()
+    assert '<th>value_range</th><td>255.0</td><td class="source">model</td>' in page
+    assert '<th>interpolation</th><td>bicubic</td><td class="source">submitter</td>' in page
+
+
 def test_the_form_shows_why_a_model_was_refused(cifar10, alice, client, onnx_test_models, sent_tasks):
     client.force_login(alice)
     with open(onnx_test_models["not_onnx"], "rb") as handle:

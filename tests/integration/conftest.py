@@ -29,14 +29,20 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def worker(django_db_setup, data_dir, tmp_path_factory):
+def worker_env() -> dict[str, str]:
+    """Extra environment for the module's worker; a module overrides it (e.g. to add a plugin's path)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, data_dir, tmp_path_factory, worker_env):
     """One real worker process (prefork pool, one child) for the module, on a queue no one else uses."""
     missing = _services_missing()
     if missing:
         if os.environ.get("ZOOBOARD_REQUIRE_SERVICES") == "1":
             pytest.fail(f"ZOOBOARD_REQUIRE_SERVICES=1 but {missing}")
         pytest.skip(missing)
-    process = Worker(f"test-{uuid.uuid4().hex[:10]}", tmp_path_factory.mktemp("worker"), data_dir)
+    process = Worker(f"test-{uuid.uuid4().hex[:10]}", tmp_path_factory.mktemp("worker"), data_dir, worker_env)
     yield process
     process.stop()
 

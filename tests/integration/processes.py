@@ -67,7 +67,7 @@ class ServiceProcess:
 
 
 class Worker(ServiceProcess):
-    def __init__(self, queue: str, scratch: Path, data_dir: Path):
+    def __init__(self, queue: str, scratch: Path, data_dir: Path, extra_env: dict[str, str] | None = None):
         self.queue, self.media_dir = queue, scratch / "media"
         command = [
             sys.executable,
@@ -87,7 +87,8 @@ class Worker(ServiceProcess):
             "-n",
             f"{queue}@%h",
         ]
-        super().__init__("worker", command, service_env(queue, scratch, data_dir), scratch)
+        env = {**service_env(queue, scratch, data_dir), **(extra_env or {})}
+        super().__init__("worker", command, env, scratch)
         self.wait_for(lambda: "ready." in self.log_path.read_text())
 
     def pool_children(self) -> list[int]:
