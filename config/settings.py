@@ -90,6 +90,8 @@ MEDIA_URL = "media/"
 ZOOBOARD_DATA_DIR = Path(env.str("ZOOBOARD_DATA_DIR", default=str(VAR_DIR / "data")))
 ZOOBOARD_MAX_UPLOAD_MB = positive_int("ZOOBOARD_MAX_UPLOAD_MB", 500)
 ZOOBOARD_BATCH_SIZE = positive_int("ZOOBOARD_BATCH_SIZE", 256)
+# Slices smaller than this are shown to staff only: per-example labels must not leak through tiny slices.
+ZOOBOARD_MIN_SLICE = positive_int("ZOOBOARD_MIN_SLICE", 25)
 # Always to a temporary file, so the ONNX checker reads a path and big uploads never sit in memory.
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -47,8 +47,19 @@ def _register(manifest: TestSetManifest, reader_name: str) -> TestSet:
                 "default_preprocessing": manifest.default_preprocessing,
             },
         )
-        for info in manifest.label_sets:
-            LabelSet.objects.get_or_create(
-                testset=testset, name=info.name, version=info.version, defaults={"protocol": info.protocol}
-            )
+        sync_label_sets(testset, manifest)
     return testset
+
+
+def sync_label_sets(testset: TestSet, manifest: TestSetManifest) -> None:
+    """Lists every label set version of the manifest on the site; the newest of each name is current."""
+    for info in manifest.label_sets:
+        LabelSet.objects.update_or_create(
+            testset=testset,
+            name=info.name,
+            version=info.version,
+            defaults={"protocol": info.protocol, "title": info.title},
+        )
+    for info in manifest.current_label_sets():
+        testset.label_sets.filter(name=info.name).exclude(version=info.version).update(is_current=False)
+        testset.label_sets.filter(name=info.name, version=info.version).update(is_current=True)

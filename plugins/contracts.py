@@ -33,6 +33,22 @@ class ModelInfo:
     name: str = ""  # the name the model gives itself, the default submission name
 
 
+@dataclass
+class Score:
+    """What a label protocol makes of the predictions.
+
+    metrics: name -> value (accuracies as fractions); intervals: name -> 95% (low, high); counts: name -> int;
+    correct: bool [N], top-1 right on each example (False where not scored), for paired tests between models,
+    or None where the protocol has no single notion of right; curves: name -> [[x, y], ...].
+    """
+
+    metrics: dict[str, float]
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    correct: np.ndarray | None = None
+    curves: dict[str, list] = field(default_factory=dict)
+
+
 class Predictor(Protocol):
     provider: str  # what actually runs the model, e.g. "CPUExecutionProvider"
 
@@ -64,13 +80,10 @@ class TestSetReader(Protocol):
 
 class LabelProtocol(Protocol):
     name: str
-    headline: str  # the metric leaderboards rank by
+    headline: str  # the metric leaderboards rank by (higher is better)
 
-    def score(self, predictions: Predictions, labels: LabelSetData) -> dict[str, float]:
-        """Metrics of the predictions against this protocol's labels. Vectorised, no per-example loop."""
-
-    def subset(self, labels: LabelSetData, mask: np.ndarray) -> LabelSetData:
-        """The labels of the examples where mask is true (for slices)."""
+    def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
+        """Scores the predictions against this protocol's labels. Vectorised, no per-example loop."""
 
 
 class Metric(Protocol):
@@ -83,5 +96,7 @@ class Metric(Protocol):
 class Slicer(Protocol):
     name: str
 
-    def slices(self, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
-        """Slice name -> boolean mask [N] of the examples in it."""
+    def slices(self, root: Path, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
+        """Slice name -> boolean mask [N] of the examples in it; {} where the slicer does not apply.
+
+        root is the test set's folder, for slicers that read another label set (e.g. label status)."""

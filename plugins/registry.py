@@ -20,8 +20,15 @@ BUILTIN_MODULES = (
     "plugins.formats.timm_format",
     "plugins.readers.cifar10",
     "plugins.metrics.accuracy",
+    "plugins.metrics.calibration",
     "plugins.protocols.original",
+    "plugins.protocols.clean",
+    "plugins.protocols.multilabel",
+    "plugins.protocols.soft",
     "plugins.slicers.by_class",
+    "plugins.slicers.superclass",
+    "plugins.slicers.label_status",
+    "plugins.slicers.label_multiplicity",
 )
 
 _entries: dict[str, dict[str, object]] = {kind: {} for kind in KINDS}

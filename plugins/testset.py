@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,10 +24,12 @@ def testset_root(data_dir: Path, name: str, version: int | None = None) -> Path:
 
 @dataclass(frozen=True)
 class LabelSetInfo:
-    name: str  # e.g. "original"
+    name: str  # e.g. "original", "clean"
     protocol: str  # a label_protocol plugin name
     version: int
-    file: str  # relative to the test set root
+    file: str  # an .npz of named arrays, relative to the test set root
+    title: str = ""  # shown on the site, e.g. "Clean labels (cleanlab, human-validated)"
+    parameters: dict = field(default_factory=dict)  # how it was built, e.g. {"plausible_share": 0.1}
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,18 @@ class TestSetManifest:
     label_sets: list[LabelSetInfo] = field(default_factory=list)
     source: dict = field(default_factory=dict)  # the raw files it was built from, with their checksums
     default_preprocessing: dict = field(default_factory=dict)  # recipe values natural for these images
+    superclasses: dict = field(default_factory=dict)  # superclass name -> its class names
 
     def save(self, root: Path) -> None:
         (root / MANIFEST).write_text(json.dumps(asdict(self), indent=2))
+
+    def current_label_set(self, name: str) -> LabelSetInfo | None:
+        """The newest version of the named label set."""
+        versions = [info for info in self.label_sets if info.name == name]
+        return max(versions, key=lambda info: info.version, default=None)
+
+    def current_label_sets(self) -> list[LabelSetInfo]:
+        return [self.current_label_set(name) for name in dict.fromkeys(info.name for info in self.label_sets)]
 
     @classmethod
     def load(cls, root: Path) -> TestSetManifest:
@@ -55,11 +67,47 @@ class TestSetManifest:
 
 @dataclass(frozen=True)
 class LabelSetData:
-    """The labels of one label set: targets int64 [N] for single-label protocols."""
+    """The arrays of one label set version, each with the examples along its first axis.
+
+    Single-label protocols use targets int64 [N]; others name their own arrays (see each protocol).
+    """
 
     info: LabelSetInfo
-    targets: np.ndarray
+    arrays: dict[str, np.ndarray]
+
+    @property
+    def targets(self) -> np.ndarray:
+        return self.arrays["targets"]
+
+    def subset(self, mask: np.ndarray) -> LabelSetData:
+        return LabelSetData(self.info, {name: values[mask] for name, values in self.arrays.items()})
+
+    def __len__(self) -> int:
+        return len(next(iter(self.arrays.values())))
 
     @classmethod
     def load(cls, root: Path, info: LabelSetInfo) -> LabelSetData:
-        return cls(info, np.load(root / info.file))
+        return cls(info, _read_arrays(root / info.file))
+
+    @staticmethod
+    def save(root: Path, info: LabelSetInfo, arrays: dict[str, np.ndarray]) -> None:
+        (root / info.file).parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(root / info.file, **arrays)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Label files never change in place (a new version is a new file), so re-scoring reads each once."""
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    for values in arrays.values():
+        values.flags.writeable = False
+    return arrays
+
+
+def label_arrays_by_protocol(root: Path, manifest: TestSetManifest, protocol: str) -> dict[str, np.ndarray] | None:
+    """The arrays of the current label set scored by `protocol`, or None if the test set has none."""
+    for info in manifest.current_label_sets():
+        if info.protocol == protocol:
+            return _read_arrays(root / info.file)
+    return None

@@ -18,7 +18,8 @@ from plugins import registry
 from plugins.testset import testset_root
 
 REPO = Path(__file__).resolve().parent.parent
-BUNDLED_CIFAR10 = REPO / "evaluator" / "bundled" / "cifar10-test"
+BUNDLED = REPO / "evaluator" / "bundled"  # laid out as the shared data is: the import source
+BUNDLED_CIFAR10 = BUNDLED / "cifar10-test"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
@@ -64,7 +65,7 @@ def model_path(model_dir):
 def data_dir(tmp_path_factory) -> Path:
     """ZOOBOARD_DATA_DIR for the session, with the bundled CIFAR-10 test set imported (no database needed)."""
     root = tmp_path_factory.mktemp("data")
-    registry.get("testset_reader", "cifar10").import_testset(BUNDLED_CIFAR10, testset_root(root, "cifar10", 1), 1)
+    registry.get("testset_reader", "cifar10").import_testset(BUNDLED, testset_root(root, "cifar10", 1), 1)
     return root
 
 
@@ -93,7 +94,7 @@ def cifar10(db, data_dir):
     """The CIFAR-10 test set listed on the site (its files are already in the session's data dir)."""
     from leaderboard.importing import import_testset
 
-    testset, _ = import_testset("cifar10", BUNDLED_CIFAR10)
+    testset, _ = import_testset("cifar10", BUNDLED)
     return testset
 
 

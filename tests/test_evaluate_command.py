@@ -26,7 +26,10 @@ def test_it_prints_every_label_sets_metrics_as_json(data_dir, model_path):
     done = run_evaluate(data_dir, "--model", model_path("resnet20"), "--testset", "cifar10", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert report["label_sets"]["original"]["metrics"] == {"top1": 0.8103, "top5": 0.9872}
+    original = report["label_sets"]["original"]["metrics"]
+    assert (original["top1"], original["top5"]) == (0.8103, 0.9872)
+    assert set(report["label_sets"]) == {"original", "clean", "plausible", "human"}
+    assert report["label_sets"]["clean"]["counts"]["errors"] == 54
     assert report["preprocessing"]["mean"] == [0.485, 0.456, 0.406]
     assert report["testset"] == {"name": "cifar10", "version": 1, "examples": 10_000}
     assert report["provider"] == "CPUExecutionProvider"

@@ -13,7 +13,13 @@ from django.core.management import CommandError, call_command
 
 from leaderboard.models import LabelSet, TestSet
 from plugins.testset import LabelSetData, TestSetManifest, testset_root
-from tests.conftest import BUNDLED_CIFAR10
+from tests.conftest import BUNDLED, BUNDLED_CIFAR10
+
+
+def copy_of_the_source(dest):
+    for folder in ("cifar10-test", "cleanlab-label-errors", "cifar-10h"):
+        shutil.copytree(BUNDLED / folder, dest / folder)
+    return dest
 
 
 @pytest.fixture
@@ -40,8 +46,13 @@ def test_the_site_gets_metadata_but_never_labels(db, fresh_data_dir):
     call_command("import_testset", "cifar10", stdout=StringIO())
     testset = TestSet.objects.get(name="cifar10")
     assert testset.num_examples == 10_000 and testset.class_names[3] == "cat"
-    assert list(LabelSet.objects.values_list("name", "protocol", "version")) == [("original", "original", 1)]
-    stored = str(TestSet.objects.values().get()) + str(LabelSet.objects.values().get())
+    assert sorted(LabelSet.objects.values_list("name", "protocol", "version")) == [
+        ("clean", "clean", 1),
+        ("human", "soft", 1),
+        ("original", "original", 1),
+        ("plausible", "multilabel", 1),
+    ]
+    stored = str(TestSet.objects.values().get()) + str(list(LabelSet.objects.values()))
     assert "[3, 8, 8, 0" not in stored
 
 
@@ -56,9 +67,8 @@ def test_importing_the_same_files_again_changes_nothing(db, fresh_data_dir):
 
 def test_changed_source_files_make_a_new_version(db, fresh_data_dir, tmp_path):
     call_command("import_testset", "cifar10", stdout=StringIO())
-    changed = tmp_path / "changed"
-    shutil.copytree(BUNDLED_CIFAR10, changed)
-    with tarfile.open(changed / "cifar10_test_jpeg_q75.tar", "a") as archive:
+    changed = copy_of_the_source(tmp_path / "changed")
+    with tarfile.open(changed / "cifar10-test" / "cifar10_test_jpeg_q75.tar", "a") as archive:
         note = tarfile.TarInfo("README.txt")
         note.size = 5
         archive.addfile(note, BytesIO(b"hello"))
@@ -73,14 +83,9 @@ def test_a_missing_source_is_a_clear_error(db, fresh_data_dir, tmp_path):
 
 
 def test_an_index_that_disagrees_with_the_archive_is_refused(db, fresh_data_dir, tmp_path):
-    broken = tmp_path / "broken"
-    shutil.copytree(BUNDLED_CIFAR10, broken)
-    index = (
-        (broken / "cifar10_test_index.csv")
-        .read_text()
-        .replace("0,3,cat,test/cat/0000.jpg", "0,3,dog,test/cat/0000.jpg")
-    )
-    (broken / "cifar10_test_index.csv").write_text(index)
+    broken = copy_of_the_source(tmp_path / "broken")
+    index_path = broken / "cifar10-test" / "cifar10_test_index.csv"
+    index_path.write_text(index_path.read_text().replace("0,3,cat,test/cat/0000.jpg", "0,3,dog,test/cat/0000.jpg"))
     with pytest.raises(CommandError, match="row 0: label, class name and path disagree"):
         call_command("import_testset", "cifar10", "--source", str(broken))
     assert not TestSet.objects.exists()

@@ -1,33 +1,73 @@
-"""Stored predictions x label sets -> metrics, overall and per slice. No model run needed."""
+"""Stored predictions x label sets -> metrics, intervals, counts and per-slice results. No model run needed."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from plugins import registry
+from plugins.contracts import Score
 from plugins.predictions import Predictions
 from plugins.testset import LabelSetData, LabelSetInfo, TestSetManifest
 
 
+def _finite(value):
+    """NaN (a metric undefined on no examples) becomes None: JSON, and PostgreSQL's jsonb, have no NaN."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _plain(score: Score) -> dict:
+    return {
+        "metrics": {name: _finite(value) for name, value in score.metrics.items()},
+        "intervals": {name: [_finite(v) for v in pair] for name, pair in score.intervals.items()},
+        "counts": score.counts,
+    }
+
+
 def score_label_set(predictions: Predictions, root: Path, manifest: TestSetManifest, info: LabelSetInfo) -> dict:
-    """{"metrics": {...}, "headline": name, "slices": {slicer: {slice: {"count": n, metric: value}}}}."""
+    """Everything about one label set version; "correct" is a bool array (for paired tests), the rest is JSON."""
     protocol = registry.get("label_protocol", info.protocol)
     labels = LabelSetData.load(root, info)
-    result = {"metrics": protocol.score(predictions, labels), "headline": protocol.headline, "slices": {}}
+    score = protocol.score(predictions, labels)
+    result = {
+        "label_set": info.name,
+        "version": info.version,
+        "protocol": info.protocol,
+        "title": info.title,
+        "headline": protocol.headline,
+        **_plain(score),
+        "curves": score.curves,
+        "correct": score.correct,
+        "slices": {},
+        "summaries": {},
+    }
     for slicer_name in registry.names("slicer"):
-        slicer = registry.get("slicer", slicer_name)
+        slices = registry.get("slicer", slicer_name).slices(root, manifest, labels)
         result["slices"][slicer_name] = {
-            slice_name: {
-                "count": int(mask.sum()),
-                **protocol.score(predictions.subset(mask), protocol.subset(labels, mask)),
-            }
-            for slice_name, mask in slicer.slices(manifest, labels).items()
+            name: {"count": int(mask.sum()), **_plain(protocol.score(predictions.subset(mask), labels.subset(mask)))}
+            for name, mask in slices.items()
         }
+        result["summaries"][slicer_name] = _worst_slice(result["slices"][slicer_name], protocol.headline)
     return result
 
 
+def _worst_slice(slices: dict, headline: str) -> dict:
+    """The slice with the lowest headline metric (worst-slice accuracy), ignoring slices it is undefined on."""
+    scored = [(values["metrics"].get(headline), name) for name, values in slices.items()]
+    scored = [(value, name) for value, name in scored if value is not None]
+    if not scored:
+        return {}
+    value, name = min(scored)
+    return {"worst_slice": name, "worst_value": value}
+
+
 def score_all(predictions: Predictions, root: Path, manifest: TestSetManifest) -> dict[str, dict]:
-    """Label set name -> its scores, for every label set of the test set."""
+    """Label set name -> its scores, for the current version of every label set of the test set."""
     if len(predictions) != manifest.num_examples:
         raise ValueError(f"{len(predictions)} predictions for a test set of {manifest.num_examples}")
-    return {info.name: score_label_set(predictions, root, manifest, info) for info in manifest.label_sets}
+    return {info.name: score_label_set(predictions, root, manifest, info) for info in manifest.current_label_sets()}
+
+
+def json_ready(scores: dict[str, dict]) -> dict[str, dict]:
+    """scores without the per-example arrays, for JSON output."""
+    return {name: {key: value for key, value in score.items() if key != "correct"} for name, score in scores.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from rest_framework import serializers
 
 from leaderboard.models import Result, Submission, TestSet
@@ -27,10 +28,39 @@ class ResultSerializer(serializers.ModelSerializer):
     label_set = serializers.CharField(source="label_set.name")
     label_set_version = serializers.IntegerField(source="label_set.version")
     protocol = serializers.CharField(source="label_set.protocol")
+    slices = serializers.SerializerMethodField()
 
     class Meta:
         model = Result
-        fields = ["label_set", "label_set_version", "protocol", "metrics", "headline_metric", "headline"]
+        fields = [
+            "label_set",
+            "label_set_version",
+            "protocol",
+            "headline_metric",
+            "headline",
+            "metrics",
+            "intervals",
+            "counts",
+            "summaries",
+            "curves",
+            "slices",
+        ]
+
+    def get_slices(self, result) -> list[dict]:
+        """Slices below ZOOBOARD_MIN_SLICE images only for staff: tiny slices would leak per-example labels."""
+        request = self.context.get("request")
+        is_staff = bool(request and request.user.is_staff)
+        return [
+            {
+                "slicer": item.slicer,
+                "name": item.name,
+                "count": item.count,
+                "metrics": item.metrics,
+                "intervals": item.intervals,
+            }
+            for item in result.slices.all()
+            if is_staff or item.count >= settings.ZOOBOARD_MIN_SLICE
+        ]
 
 
 class SubmissionSerializer(serializers.ModelSerializer):

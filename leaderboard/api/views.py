@@ -29,7 +29,9 @@ class SubmissionViewSet(
     filterset_fields = ["status", "testset__name"]
 
     def get_queryset(self):
-        queryset = Submission.objects.select_related("owner", "testset").prefetch_related("results__label_set")
+        queryset = Submission.objects.select_related("owner", "testset").prefetch_related(
+            "results__label_set", "results__slices"
+        )
         user = self.request.user
         if user.is_staff:
             return queryset
@@ -93,6 +95,11 @@ class TestSetViewSet(viewsets.ReadOnlyModelViewSet):
                         "name": row.result.submission.name,
                         "owner": row.result.submission.owner.username,
                         "metrics": row.result.metrics,
+                        "intervals": row.result.intervals,
+                        "label_set_version": row.result.label_set.version,
+                        "beside": {name: other.metrics for name, other in row.others.items() if name != label_set_name},
+                        "p_value_next": row.p_value_next,
+                        "tied_with_next": row.tied_with_next,
                         "finished_at": row.result.submission.finished_at,
                     }
                     for row in rows

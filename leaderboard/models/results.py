@@ -1,29 +1,44 @@
-"""Metrics of a submission under one label set, overall and per slice."""
+"""Metrics of a submission under one label set version, overall and per slice."""
 
 from __future__ import annotations
 
+import logging
+
+import numpy as np
 from django.db import models, transaction
 
 from leaderboard.models.submissions import Submission
 from leaderboard.models.testsets import LabelSet
 
+log = logging.getLogger(__name__)
+
+
+def pack_correct(correct: np.ndarray | None) -> bytes | None:
+    return None if correct is None else np.packbits(correct.astype(bool)).tobytes()
+
 
 class ResultManager(models.Manager):
     @transaction.atomic
     def store(self, submission: Submission, scores: dict[str, dict]) -> list[Result]:
-        """Writes the engine's scores (label set name -> metrics and slices) for the current label sets."""
-        label_sets = {ls.name: ls for ls in submission.testset.label_sets.filter(is_current=True)}
+        """Writes the engine's scores (label set name -> score_label_set's dict) for their label set versions."""
         stored = []
         for name, score in scores.items():
-            if name not in label_sets:
-                continue  # a label set the worker has but the site does not list yet
+            label_set = submission.testset.label_sets.filter(name=name, version=score["version"]).first()
+            if label_set is None:
+                log.warning("no label set %s v%s listed for %s", name, score["version"], submission.testset)
+                continue
             result, _ = self.update_or_create(
                 submission=submission,
-                label_set=label_sets[name],
+                label_set=label_set,
                 defaults={
                     "metrics": score["metrics"],
+                    "intervals": score["intervals"],
+                    "counts": score["counts"],
+                    "summaries": score["summaries"],
+                    "curves": score["curves"],
                     "headline_metric": score["headline"],
                     "headline": score["metrics"][score["headline"]],
+                    "correct_bits": pack_correct(score["correct"]),
                 },
             )
             result.slices.all().delete()
@@ -33,7 +48,8 @@ class ResultManager(models.Manager):
                     slicer=slicer,
                     name=slice_name,
                     count=values["count"],
-                    metrics={k: v for k, v in values.items() if k != "count"},
+                    metrics=values["metrics"],
+                    intervals=values["intervals"],
                 )
                 for slicer, slices in score["slices"].items()
                 for slice_name, values in slices.items()
@@ -46,8 +62,15 @@ class Result(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="results")
     label_set = models.ForeignKey(LabelSet, on_delete=models.PROTECT, related_name="results")
     metrics = models.JSONField()
+    intervals = models.JSONField(default=dict, help_text="metric -> [low, high], 95%")
+    counts = models.JSONField(default=dict)
+    summaries = models.JSONField(default=dict, help_text="slicer -> worst slice")
+    curves = models.JSONField(default=dict)
     headline_metric = models.CharField(max_length=50)
-    headline = models.FloatField(db_index=True, help_text="the protocol's headline metric, for ranking")
+    headline = models.FloatField(db_index=True, null=True, help_text="the protocol's headline metric, for ranking")
+    correct_bits = models.BinaryField(
+        null=True, editable=False, help_text="top-1 right per example, bit-packed: for paired tests"
+    )
     created_at = models.DateTimeField(auto_now=True)
 
     objects = ResultManager()
@@ -58,6 +81,11 @@ class Result(models.Model):
     def __str__(self) -> str:
         return f"{self.submission.name} on {self.label_set}"
 
+    def correct(self, num_examples: int) -> np.ndarray | None:
+        if self.correct_bits is None:
+            return None
+        return np.unpackbits(np.frombuffer(bytes(self.correct_bits), np.uint8), count=num_examples).astype(bool)
+
 
 class SliceResult(models.Model):
     result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="slices")
@@ -65,6 +93,7 @@ class SliceResult(models.Model):
     name = models.CharField(max_length=200)
     count = models.PositiveIntegerField()
     metrics = models.JSONField()
+    intervals = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["slicer", "name"]

@@ -34,6 +34,7 @@ class LabelSet(models.Model):
     testset = models.ForeignKey(TestSet, on_delete=models.CASCADE, related_name="label_sets")
     name = models.SlugField()
     protocol = models.CharField(max_length=100, help_text="the label_protocol plugin that scores it")
+    title = models.CharField(max_length=200, blank=True)
     version = models.PositiveIntegerField(default=1)
     is_current = models.BooleanField(default=True, help_text="leaderboards show the current version by default")
     created_at = models.DateTimeField(auto_now_add=True)

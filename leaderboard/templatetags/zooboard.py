@@ -21,3 +21,22 @@ def percent(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{float(value) * 100:.2f}%"
+
+
+@register.filter
+def metric(value, name: str) -> str:
+    """A metric as people read it: accuracies and shares in percent, losses as plain numbers."""
+    from leaderboard.ranking import LOSSES
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value):.4f}" if name in LOSSES else percent(value)
+
+
+@register.filter
+def interval(pair) -> str:
+    """[0.80, 0.82] -> '80.25–81.79'; nothing when absent."""
+    if not pair or None in pair:
+        return ""
+    low, high = pair
+    return f"{low * 100:.2f}–{high * 100:.2f}"

@@ -1,24 +1,25 @@
-"""The test-set index and each test set's leaderboard."""
+"""The test-set index and each test set's leaderboards, one per label set."""
 
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404, render
 
 from leaderboard.models import TestSet
-from leaderboard.ranking import leaderboard_rows
+from leaderboard.ranking import COLUMNS, current_label_set, leaderboard_rows
 
 
 def index(request):
     testsets = TestSet.objects.prefetch_related("label_sets")
     boards = [(testset, leaderboard_rows(testset)[:5]) for testset in testsets]
-    return render(request, "leaderboard/index.html", {"boards": boards})
+    return render(request, "leaderboard/index.html", {"boards": boards, "columns": COLUMNS["original"]})
 
 
 def leaderboard(request, name: str):
     testset = get_object_or_404(TestSet, name=name)
     label_set_name = request.GET.get("label_set", "original")
-    rows = leaderboard_rows(testset, label_set_name)
-    label_sets = sorted({label_set.name for label_set in testset.label_sets.all()})
+    version = int(request.GET["version"]) if request.GET.get("version", "").isdigit() else None
+    label_set = current_label_set(testset, label_set_name, version)
+    rows = leaderboard_rows(testset, label_set_name, version)
     pending = testset.submissions.filter(hidden=False).exclude(status__in=["done", "failed", "cancelled"])
     return render(
         request,
@@ -26,8 +27,13 @@ def leaderboard(request, name: str):
         {
             "testset": testset,
             "rows": rows,
-            "label_set_name": label_set_name,
-            "label_sets": label_sets,
+            "label_set": label_set,
+            "label_sets": testset.label_sets.filter(is_current=True).order_by("id"),
+            "versions": testset.label_sets.filter(name=label_set_name).order_by("-version"),
+            "columns": COLUMNS.get(label_set.protocol, []) if label_set else [],
+            "beside": [
+                ls for ls in testset.label_sets.filter(is_current=True).order_by("id") if ls.name != label_set_name
+            ],
             "pending": pending.select_related("owner"),
         },
     )

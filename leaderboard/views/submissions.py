@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -22,15 +23,26 @@ def _visible_submission(request, pk: int) -> Submission:
     return submission
 
 
+def visible_slices(slices, user) -> tuple[list, int]:
+    """The slices this user may see, and how many are withheld: small ones are for staff only."""
+    if user.is_staff:
+        return list(slices), 0
+    shown = [item for item in slices if item.count >= settings.ZOOBOARD_MIN_SLICE]
+    return shown, len(slices) - len(shown)
+
+
 def detail(request, pk: int):
     submission = _visible_submission(request, pk)
-    results = submission.results.select_related("label_set").prefetch_related("slices")
+    results = list(submission.results.select_related("label_set").prefetch_related("slices").order_by("label_set_id"))
+    for result in results:
+        result.visible_slices, result.hidden_slices = visible_slices(result.slices.all(), request.user)
     return render(
         request,
         "leaderboard/submission.html",
         {
             "submission": submission,
             "results": results,
+            "min_slice": settings.ZOOBOARD_MIN_SLICE,
             "can_cancel": not submission.is_finished and (submission.owner == request.user or request.user.is_staff),
         },
     )

@@ -1,24 +1,18 @@
-"""The test set's labels as published: one integer label per example."""
+"""The test set's labels as published: one integer label per example (arrays: targets [N])."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import numpy as np
-
-from plugins import registry
+from plugins.contracts import Score
 from plugins.predictions import Predictions
+from plugins.protocols.single_label import score_single_label
+from plugins.registry import register
 from plugins.testset import LabelSetData
 
 
-@registry.register("label_protocol", "original")
+@register("label_protocol", "original")
 class OriginalLabels:
     name = "original"
-    metrics = ("top1", "top5")
-    headline = "top1"  # what leaderboards rank by
+    headline = "top1"
 
-    def score(self, predictions: Predictions, labels: LabelSetData) -> dict[str, float]:
-        return {name: registry.get("metric", name)(predictions, labels.targets) for name in self.metrics}
-
-    def subset(self, labels: LabelSetData, mask: np.ndarray) -> LabelSetData:
-        return replace(labels, targets=labels.targets[mask])
+    def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
+        return score_single_label(predictions, labels.targets)

@@ -1,16 +1,21 @@
-"""One slice per class, by the label set's (single) target."""
+"""One slice per class, by the original label (the same slices under every protocol)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
 from plugins.registry import register
-from plugins.testset import LabelSetData, TestSetManifest
+from plugins.testset import LabelSetData, TestSetManifest, label_arrays_by_protocol
 
 
 @register("slicer", "class")
 class ByClass:
     name = "class"
 
-    def slices(self, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
-        return {name: labels.targets == index for index, name in enumerate(manifest.class_names)}
+    def slices(self, root: Path, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
+        original = label_arrays_by_protocol(root, manifest, "original")
+        if original is None:
+            return {}
+        return {name: original["targets"] == index for index, name in enumerate(manifest.class_names)}

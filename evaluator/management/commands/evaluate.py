@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from evaluator.engine.evaluation import evaluate
+from evaluator.engine.scoring import json_ready
 from plugins.errors import SubmissionError
 from plugins.recipe import Recipe
 from plugins.submission_check import check_model, format_for, source_from_argument
@@ -79,5 +80,5 @@ class Command(BaseCommand):
             "preprocessing": recipe.to_dict(),
             "provider": result.provider,
             "seconds": {key: round(value, 3) for key, value in result.seconds.items()},
-            "label_sets": result.scores,
+            "label_sets": json_ready(result.scores),
         }

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from leaderboard.importing import import_testset
 from plugins import registry
 
-BUNDLED_SOURCES = {"cifar10": settings.BASE_DIR / "evaluator" / "bundled" / "cifar10-test"}
+BUNDLED_SOURCES = {"cifar10": settings.BASE_DIR / "evaluator" / "bundled"}
 
 
 class Command(BaseCommand):

@@ -1,0 +1,54 @@
+"""Calibration of the top-1 confidence and the probability of the label: ECE, NLL, Brier score."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plugins.predictions import Predictions
+from plugins.registry import register
+
+ECE_BINS = 15
+PROBABILITY_FLOOR = 1e-12  # probabilities are stored as float16: a zero must not become an infinite loss
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> float:
+    """ECE with equal-width confidence bins (Guo et al., "On Calibration of Modern Neural Networks", 2017):
+    sum over bins of (share of examples in the bin) x |accuracy in the bin - mean confidence in the bin|."""
+    if len(confidence) == 0:
+        return float("nan")
+    # bin b holds confidences in (b/bins, (b+1)/bins]; a confidence of exactly 0 goes to the first bin
+    index = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
+    confidence_sums = np.bincount(index, weights=confidence, minlength=bins)
+    correct_sums = np.bincount(index, weights=correct.astype(np.float64), minlength=bins)
+    return float(np.abs(correct_sums - confidence_sums).sum() / len(confidence))
+
+
+def negative_log_likelihood(probs: np.ndarray, target: np.ndarray) -> float:
+    """Mean of -log p(label)."""
+    chosen = probs[np.arange(len(target)), target].astype(np.float64)
+    return float(-np.log(np.maximum(chosen, PROBABILITY_FLOOR)).mean()) if len(target) else float("nan")
+
+
+def brier_score(probs: np.ndarray, target: np.ndarray) -> float:
+    """Mean over examples of the squared distance between the probabilities and the one-hot label (0 to 2)."""
+    if len(target) == 0:
+        return float("nan")
+    squared = (probs.astype(np.float64) ** 2).sum(axis=1)
+    chosen = probs[np.arange(len(target)), target].astype(np.float64)
+    return float((squared - 2 * chosen + 1).mean())
+
+
+@register("metric", "ece")
+def ece(predictions: Predictions, target: np.ndarray) -> float:
+    confidence = predictions.top_probs[:, 0].astype(np.float64)
+    return expected_calibration_error(confidence, predictions.top_classes[:, 0] == target)
+
+
+@register("metric", "nll")
+def nll(predictions: Predictions, target: np.ndarray) -> float:
+    return negative_log_likelihood(predictions.probs, target)
+
+
+@register("metric", "brier")
+def brier(predictions: Predictions, target: np.ndarray) -> float:
+    return brier_score(predictions.probs, target)

@@ -1,0 +1,39 @@
+"""Human-validated clean labels (cleanlab's categories, see plugins/annotations/cleanlab.py).
+
+Arrays: original [N], targets [N] (corrected), alternative [N] (second accepted label or -1), status [N].
+Correctable examples are scored against their corrected label, multi-label ones accept either label, and
+neither and non-agreement examples are left out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plugins.annotations.cleanlab import CORRECTABLE, MULTI_LABEL, NEITHER, NON_AGREEMENT, STATUS_NAMES
+from plugins.contracts import Score
+from plugins.predictions import Predictions
+from plugins.protocols.single_label import accuracy_with_interval, score_single_label, top_k_hits
+from plugins.registry import register
+from plugins.testset import LabelSetData
+
+
+@register("label_protocol", "clean")
+class CleanLabels:
+    name = "clean"
+    headline = "top1"
+
+    def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
+        status = labels.arrays["status"]
+        kept = ~np.isin(status, (NEITHER, NON_AGREEMENT))
+        score = score_single_label(predictions.subset(kept), labels.targets[kept], labels.arrays["alternative"][kept])
+        correct = np.zeros(len(status), bool)
+        correct[kept] = score.correct
+        score.correct = correct
+        correctable = status == CORRECTABLE
+        for name, targets in (("original", labels.arrays["original"]), ("corrected", labels.targets)):
+            hits = top_k_hits(predictions.top_classes[correctable], targets[correctable], 1, None)
+            key = f"correctable_top1_{name}"
+            score.metrics[key], score.intervals[key] = accuracy_with_interval(hits)
+        score.counts.update({STATUS_NAMES[code]: int((status == code).sum()) for code in range(len(STATUS_NAMES))})
+        score.counts["errors"] = int(np.isin(status, (CORRECTABLE, MULTI_LABEL, NEITHER, NON_AGREEMENT)).sum())
+        return score

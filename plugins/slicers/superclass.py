@@ -1,0 +1,25 @@
+"""One slice per superclass (e.g. CIFAR-10's animals and vehicles), from the test set's superclass map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from plugins.registry import register
+from plugins.testset import LabelSetData, TestSetManifest, label_arrays_by_protocol
+
+
+@register("slicer", "superclass")
+class BySuperclass:
+    name = "superclass"
+
+    def slices(self, root: Path, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
+        original = label_arrays_by_protocol(root, manifest, "original")
+        if original is None or not manifest.superclasses:
+            return {}
+        index = {name: i for i, name in enumerate(manifest.class_names)}
+        return {
+            superclass: np.isin(original["targets"], [index[name] for name in members])
+            for superclass, members in manifest.superclasses.items()
+        }
