@@ -86,7 +86,7 @@ def _run(submission: Submission) -> None:
         on_progress=_progress_reporter(submission.pk),
     )
     submission.move_to(Status.SCORING, progress_done=submission.progress_total, provider=evaluation.provider)
-    score(evaluation, root)
+    score(evaluation, root, settings.ZOOBOARD_MIN_SLICE)
     Result.objects.store(submission, evaluation.scores)
     submission.move_to(Status.DONE, timings={key: round(value, 3) for key, value in evaluation.seconds.items()})
 

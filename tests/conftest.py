@@ -74,6 +74,26 @@ def cifar10_root(data_dir) -> Path:
     return testset_root(data_dir, "cifar10")
 
 
+@pytest.fixture(scope="session")
+def real_predictions(model_path, cifar10_root):
+    """real_predictions("resnet20") -> the engine's stored predictions of a bundled model on CIFAR-10, once."""
+    from evaluator.engine.evaluation import predict
+    from plugins.contracts import ModelSource
+    from plugins.recipe import Recipe
+    from plugins.submission_check import check_model
+
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            source = ModelSource(model_path(name))
+            _, recipe = check_model("onnx", source, 10, {}, Recipe(input_size=32, crop_pct=1.0))
+            cache[name] = predict(source, "onnx", recipe, cifar10_root).predictions
+        return cache[name]
+
+    return get
+
+
 @pytest.fixture(autouse=True)
 def isolated_dirs(settings, data_dir, tmp_path):
     """Every test writes uploads to its own folder and reads hidden test sets from the session's.

@@ -30,13 +30,14 @@ def stored_score(top1, top5, slices=None, correct=None):
     }
 
 
-def finished_submission(testset, owner, name, top1, top5, hidden=False):
+def finished_submission(testset, owner, name, top1, top5, hidden=False, slices=None, correct=None):
     submission = Submission.objects.create(
         owner=owner, testset=testset, name=name, preprocessing={"input_size": 32}, hidden=hidden
     )
     for status in (Status.RUNNING, Status.SCORING):
         submission.move_to(status)
-    Result.objects.store(submission, {"original": stored_score(top1, top5, slices={"class": {"cat": 3}})})
+    slices = slices or {"class": {"cat": 3}}
+    Result.objects.store(submission, {"original": stored_score(top1, top5, slices=slices, correct=correct)})
     submission.move_to(Status.DONE)
     return submission
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from evaluator.engine.pixel_cache import cached_pixels
 from evaluator.engine.run import run_model
-from evaluator.engine.scoring import score_all
+from evaluator.engine.scoring import DEFAULT_MIN_SLICE, score_all
 from plugins import registry
 from plugins.contracts import ModelSource
 from plugins.predictions import Predictions
@@ -66,14 +66,22 @@ def predict(
     return Evaluation(predictions, predictor.provider, seconds)
 
 
-def score(evaluation: Evaluation, testset_root: Path) -> Evaluation:
+def score(evaluation: Evaluation, testset_root: Path, min_slice: int = DEFAULT_MIN_SLICE) -> Evaluation:
     """Scores the predictions under every label set of the test set; fills evaluation.scores."""
     started = time.perf_counter()
-    evaluation.scores = score_all(evaluation.predictions, testset_root, TestSetManifest.load(testset_root))
+    manifest = TestSetManifest.load(testset_root)
+    evaluation.scores = score_all(evaluation.predictions, testset_root, manifest, min_slice)
     evaluation.seconds["score"] = time.perf_counter() - started
     return evaluation
 
 
-def evaluate(source: ModelSource, format_name: str, recipe: Recipe, testset_root: Path, **options) -> Evaluation:
+def evaluate(
+    source: ModelSource,
+    format_name: str,
+    recipe: Recipe,
+    testset_root: Path,
+    min_slice: int = DEFAULT_MIN_SLICE,
+    **options,
+) -> Evaluation:
     """predict then score."""
-    return score(predict(source, format_name, recipe, testset_root, **options), testset_root)
+    return score(predict(source, format_name, recipe, testset_root, **options), testset_root, min_slice)

@@ -24,8 +24,19 @@ def _plain(score: Score) -> dict:
     }
 
 
-def score_label_set(predictions: Predictions, root: Path, manifest: TestSetManifest, info: LabelSetInfo) -> dict:
-    """Everything about one label set version; "correct" is a bool array (for paired tests), the rest is JSON."""
+DEFAULT_MIN_SLICE = 25
+
+
+def score_label_set(
+    predictions: Predictions,
+    root: Path,
+    manifest: TestSetManifest,
+    info: LabelSetInfo,
+    min_slice: int = DEFAULT_MIN_SLICE,
+) -> dict:
+    """Everything about one label set version; "correct" is a bool array (for paired tests), the rest is JSON.
+
+    Worst-slice summaries consider only slices of at least min_slice examples: they are shown to everyone."""
     protocol = registry.get("label_protocol", info.protocol)
     labels = LabelSetData.load(root, info)
     score = protocol.score(predictions, labels)
@@ -47,13 +58,15 @@ def score_label_set(predictions: Predictions, root: Path, manifest: TestSetManif
             name: {"count": int(mask.sum()), **_plain(protocol.score(predictions.subset(mask), labels.subset(mask)))}
             for name, mask in slices.items()
         }
-        result["summaries"][slicer_name] = _worst_slice(result["slices"][slicer_name], protocol.headline)
+        result["summaries"][slicer_name] = _worst_slice(result["slices"][slicer_name], protocol.headline, min_slice)
     return result
 
 
-def _worst_slice(slices: dict, headline: str) -> dict:
-    """The slice with the lowest headline metric (worst-slice accuracy), ignoring slices it is undefined on."""
-    scored = [(values["metrics"].get(headline), name) for name, values in slices.items()]
+def _worst_slice(slices: dict, headline: str, min_slice: int) -> dict:
+    """The slice with the lowest headline metric (worst-slice accuracy) among those large enough to show."""
+    scored = [
+        (values["metrics"].get(headline), name) for name, values in slices.items() if values["count"] >= min_slice
+    ]
     scored = [(value, name) for value, name in scored if value is not None]
     if not scored:
         return {}
@@ -61,11 +74,16 @@ def _worst_slice(slices: dict, headline: str) -> dict:
     return {"worst_slice": name, "worst_value": value}
 
 
-def score_all(predictions: Predictions, root: Path, manifest: TestSetManifest) -> dict[str, dict]:
+def score_all(
+    predictions: Predictions, root: Path, manifest: TestSetManifest, min_slice: int = DEFAULT_MIN_SLICE
+) -> dict[str, dict]:
     """Label set name -> its scores, for the current version of every label set of the test set."""
     if len(predictions) != manifest.num_examples:
         raise ValueError(f"{len(predictions)} predictions for a test set of {manifest.num_examples}")
-    return {info.name: score_label_set(predictions, root, manifest, info) for info in manifest.current_label_sets()}
+    return {
+        info.name: score_label_set(predictions, root, manifest, info, min_slice)
+        for info in manifest.current_label_sets()
+    }
 
 
 def json_ready(scores: dict[str, dict]) -> dict[str, dict]:

@@ -20,7 +20,7 @@ class HumanDistribution:
         agreement = human_agreement_per_image(predictions.top_classes, distribution)
         return Score(
             metrics={
-                "human_agreement": float(agreement.mean()),
+                "human_agreement": float(agreement.mean()) if len(agreement) else float("nan"),
                 "cross_entropy": soft_cross_entropy(predictions.probs, distribution),
             },
             intervals={"human_agreement": bootstrap_mean_interval(agreement)},

@@ -72,7 +72,9 @@ class Command(BaseCommand):
         recipe_values = {key: options[key] for key in RECIPE_KEYS if options[key] is not None}
         defaults = Recipe.from_dict(manifest.default_preprocessing)
         _, recipe = check_model(model_format, source, len(manifest.class_names), recipe_values, defaults)
-        result = evaluate(source, model_format, recipe, root, batch_size=options["batch_size"])
+        result = evaluate(
+            source, model_format, recipe, root, settings.ZOOBOARD_MIN_SLICE, batch_size=options["batch_size"]
+        )
         return {
             "model": options["model"],
             "format": model_format,

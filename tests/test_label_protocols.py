@@ -1,0 +1,169 @@
+"""Every protocol and metric on real predictions (the bundled ResNets on the real CIFAR-10 test set) against
+a plainly written per-example loop, reading the raw annotation files directly."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from evaluator.engine.scoring import score_all
+from plugins.testset import TestSetManifest
+from tests.conftest import BUNDLED
+
+MODELS = ["resnet20", "resnet8"]
+
+
+@pytest.fixture(scope="module")
+def raw():
+    """The annotations as published, read without any of our code."""
+    votes = json.loads((BUNDLED / "cleanlab-label-errors/cifar10/cifar10_mturk.json").read_text())
+    counts = np.load(BUNDLED / "cifar-10h/cifar10h-counts.npy")
+    with open(BUNDLED / "cifar10-test/cifar10_test_index.csv") as handle:
+        labels = [int(line.split(",")[1]) for line in handle.readlines()[1:]]
+    return {"votes": votes, "counts": counts.tolist(), "labels": labels}
+
+
+@pytest.fixture(scope="module")
+def scored(real_predictions, cifar10_root):
+    manifest = TestSetManifest.load(cifar10_root)
+    return {name: score_all(real_predictions(name), cifar10_root, manifest) for name in MODELS}
+
+
+def categories(votes):
+    """The paper's rule, written out: index -> category for validated errors."""
+    found = {}
+    for record in votes:
+        v = record["mturk"]
+        if v["given"] >= 3:
+            continue
+        if v["guessed"] >= 3:
+            found[record["id"]] = ("correctable", record["our_guessed_label"])
+        elif v["both"] >= 3:
+            found[record["id"]] = ("multi-label", record["our_guessed_label"])
+        elif v["neither"] >= 3:
+            found[record["id"]] = ("neither", None)
+        else:
+            found[record["id"]] = ("non-agreement", None)
+    return found
+
+
+def test_cifar10_label_errors_fall_into_the_papers_categories(scored, raw):
+    counts = scored["resnet20"]["clean"]["counts"]
+    assert counts["errors"] == 54
+    assert (counts["correctable"], counts["multi-label"], counts["neither"], counts["non-agreement"]) == (18, 0, 4, 32)
+    by_category = {}
+    for category, _ in categories(raw["votes"]).values():
+        by_category[category] = by_category.get(category, 0) + 1
+    assert by_category == {"correctable": 18, "neither": 4, "non-agreement": 32}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_clean_accuracy_matches_a_loop(model, scored, raw, real_predictions):
+    predicted = real_predictions(model).top_classes[:, 0].tolist()
+    found = categories(raw["votes"])
+    hits = total = correctable_original = correctable_corrected = correctable = 0
+    for index, label in enumerate(raw["labels"]):
+        category, other = found.get(index, ("clean", None))
+        if category in ("neither", "non-agreement"):
+            continue
+        total += 1
+        if category == "correctable":
+            correctable += 1
+            correctable_original += predicted[index] == label
+            correctable_corrected += predicted[index] == other
+            hits += predicted[index] == other
+        else:
+            hits += predicted[index] == label or (category == "multi-label" and predicted[index] == other)
+    metrics = scored[model]["clean"]["metrics"]
+    assert metrics["top1"] == pytest.approx(hits / total)
+    assert metrics["correctable_top1_original"] == pytest.approx(correctable_original / correctable)
+    assert metrics["correctable_top1_corrected"] == pytest.approx(correctable_corrected / correctable)
+    assert scored[model]["clean"]["counts"]["scored"] == total == 10_000 - 36
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_plausible_label_accuracy_matches_a_loop(model, scored, raw, real_predictions):
+    top = real_predictions(model).top_classes.tolist()
+    top1 = top5 = multi = 0
+    for row, votes in zip(top, raw["counts"], strict=True):
+        plausible = {c for c, n in enumerate(votes) if n / sum(votes) >= 0.10}
+        top1 += row[0] in plausible
+        top5 += any(c in plausible for c in row[:5])
+        multi += len(plausible) > 1
+    metrics = scored[model]["plausible"]["metrics"]
+    assert metrics["top1"] == pytest.approx(top1 / 10_000)
+    assert metrics["top5"] == pytest.approx(top5 / 10_000)
+    assert metrics["multi_label_share"] == pytest.approx(multi / 10_000)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_human_agreement_and_cross_entropy_match_a_loop(model, scored, raw, real_predictions):
+    predictions = real_predictions(model)
+    agreement = entropy = 0.0
+    for row, votes, probs in zip(
+        predictions.top_classes.tolist(), raw["counts"], predictions.probs.tolist(), strict=True
+    ):
+        total = sum(votes)
+        agreement += votes[row[0]] / total
+        entropy -= sum(n / total * math.log(max(p, 1e-12)) for n, p in zip(votes, probs, strict=True))
+    metrics = scored[model]["human"]["metrics"]
+    assert metrics["human_agreement"] == pytest.approx(agreement / 10_000)
+    assert metrics["cross_entropy"] == pytest.approx(entropy / 10_000)
+    low, high = scored[model]["human"]["intervals"]["human_agreement"]
+    assert low < metrics["human_agreement"] < high
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_calibration_matches_a_loop(model, scored, raw, real_predictions):
+    predictions = real_predictions(model)
+    bins = [[0, 0.0, 0] for _ in range(15)]  # count, confidence sum, correct
+    nll = brier = 0.0
+    for label, probs, row, confidence in zip(
+        raw["labels"],
+        predictions.probs.tolist(),
+        predictions.top_classes.tolist(),
+        predictions.top_probs[:, 0].tolist(),
+        strict=True,
+    ):
+        b = min(max(math.ceil(confidence * 15) - 1, 0), 14)
+        bins[b][0] += 1
+        bins[b][1] += confidence
+        bins[b][2] += row[0] == label
+        nll -= math.log(max(probs[label], 1e-12))
+        brier += sum((p - (c == label)) ** 2 for c, p in enumerate(probs))
+    ece = sum(abs(correct - confidence_sum) for _, confidence_sum, correct in bins) / 10_000
+    metrics = scored[model]["original"]["metrics"]
+    assert metrics["ece"] == pytest.approx(ece)
+    assert metrics["nll"] == pytest.approx(nll / 10_000)
+    assert metrics["brier"] == pytest.approx(brier / 10_000)
+
+
+def test_accuracy_intervals_are_wilsons(scored):
+    top1 = scored["resnet20"]["original"]["metrics"]["top1"]
+    n, z = 10_000, 1.959963984540054
+    centre = (top1 + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(top1 * (1 - top1) / n + z * z / (4 * n * n))
+    assert scored["resnet20"]["original"]["intervals"]["top1"] == pytest.approx([centre - half, centre + half])
+
+
+def test_slices_cover_what_they_claim(scored):
+    slices = scored["resnet20"]["original"]["slices"]
+    assert {name: s["count"] for name, s in slices["superclass"].items()} == {"vehicles": 4000, "animals": 6000}
+    assert slices["label_status"]["correctable"]["count"] == 18
+    assert slices["label_status"]["dropped"]["count"] == 36
+    assert slices["label_multiplicity"]["multi-label"]["count"] == 896
+    assert sum(s["count"] for s in slices["class"].values()) == 10_000
+
+
+def test_the_worst_slice_summary_ignores_slices_too_small_to_show(scored):
+    summaries = scored["resnet20"]["original"]["summaries"]
+    assert summaries["label_status"]["worst_slice"] != "correctable"  # 18 images: below the minimum of 25
+    assert (
+        summaries["class"]["worst_slice"]
+        == min(scored["resnet20"]["original"]["slices"]["class"].items(), key=lambda item: item[1]["metrics"]["top1"])[
+            0
+        ]
+    )
