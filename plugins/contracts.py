@@ -39,13 +39,15 @@ class Score:
 
     metrics: name -> value (accuracies as fractions); intervals: name -> 95% (low, high); counts: name -> int;
     correct: bool [N], top-1 right on each example (False where not scored), for paired tests between models,
-    or None where the protocol has no single notion of right; curves: name -> [[x, y], ...].
+    or None where the protocol has no single notion of right; per_example: float [N], the headline metric's
+    value on each example (NaN where not scored), which slices average; curves: name -> [[x, y], ...].
     """
 
     metrics: dict[str, float]
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     correct: np.ndarray | None = None
+    per_example: np.ndarray | None = None
     curves: dict[str, list] = field(default_factory=dict)
 
 
@@ -81,6 +83,7 @@ class TestSetReader(Protocol):
 class LabelProtocol(Protocol):
     name: str
     headline: str  # the metric leaderboards rank by (higher is better)
+    headline_is_proportion: bool  # a share of examples right (Wilson intervals) rather than a mean of scores
 
     def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
         """Scores the predictions against this protocol's labels. Vectorised, no per-example loop."""

@@ -167,3 +167,15 @@ def test_the_worst_slice_summary_ignores_slices_too_small_to_show(scored):
             0
         ]
     )
+
+
+def test_wilson_intervals_agree_with_scipy():
+    from scipy import stats
+
+    from plugins.metrics.intervals import wilson_intervals
+
+    successes, totals = np.array([0, 7, 8103, 18]), np.array([5, 18, 10_000, 18])
+    low, high = wilson_intervals(successes, totals)
+    for index, (k, n) in enumerate(zip(successes, totals, strict=True)):
+        expected = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
+        assert (low[index], high[index]) == pytest.approx((expected.low, expected.high))

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
+
 from plugins import registry
 from plugins.contracts import Score
+from plugins.metrics.intervals import wilson_intervals
 from plugins.predictions import Predictions
 from plugins.testset import LabelSetData, LabelSetInfo, TestSetManifest
 
@@ -54,12 +57,31 @@ def score_label_set(
     }
     for slicer_name in registry.names("slicer"):
         slices = registry.get("slicer", slicer_name).slices(root, manifest, labels)
-        result["slices"][slicer_name] = {
-            name: {"count": int(mask.sum()), **_plain(protocol.score(predictions.subset(mask), labels.subset(mask)))}
-            for name, mask in slices.items()
-        }
+        result["slices"][slicer_name] = _slice_scores(slices, score.per_example, protocol)
         result["summaries"][slicer_name] = _worst_slice(result["slices"][slicer_name], protocol.headline, min_slice)
     return result
+
+
+def _slice_scores(slices: dict[str, np.ndarray], per_example: np.ndarray, protocol) -> dict[str, dict]:
+    """The headline metric on every slice at once: means of the per-example values, as two matrix products."""
+    if not slices:
+        return {}
+    masks = np.stack(list(slices.values())).astype(np.float64)  # [slices, N]
+    scored = ~np.isnan(per_example)
+    totals, sums = masks @ scored, masks @ np.where(scored, per_example, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / totals
+    low, high = wilson_intervals(sums, totals) if protocol.headline_is_proportion else (None, None)
+    results = {}
+    for index, name in enumerate(slices):
+        interval = [_finite(low[index]), _finite(high[index])] if low is not None else None
+        results[name] = {
+            "count": int(masks[index].sum()),
+            "counts": {"scored": int(totals[index])},
+            "metrics": {protocol.headline: _finite(float(means[index]))},
+            "intervals": {protocol.headline: interval} if interval else {},
+        }
+    return results
 
 
 def _worst_slice(slices: dict, headline: str, min_slice: int) -> dict:

@@ -6,16 +6,29 @@ import numpy as np
 from scipy import stats
 
 LEVEL = 0.95
+Z = float(stats.norm.ppf(0.5 + LEVEL / 2))
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
 
 
+def wilson_intervals(successes: np.ndarray, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score intervals for many proportions at once (NaN where total is 0).
+
+    Written out because scipy's binomtest(...).proportion_ci also computes an exact p-value on each call,
+    which made re-scoring thousands of slices a hundred times slower; tests check it against scipy.
+    """
+    successes, totals = np.asarray(successes, np.float64), np.asarray(totals, np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = successes / totals
+        denominator = 1 + Z**2 / totals
+        centre = (share + Z**2 / (2 * totals)) / denominator
+        half = Z / denominator * np.sqrt(share * (1 - share) / totals + Z**2 / (4 * totals**2))
+    return centre - half, centre + half
+
+
 def wilson_interval(correct: int, total: int) -> tuple[float, float]:
-    """Wilson score interval of correct / total (scipy's binomtest)."""
-    if total == 0:
-        return (float("nan"), float("nan"))
-    interval = stats.binomtest(int(correct), int(total)).proportion_ci(confidence_level=LEVEL, method="wilson")
-    return (float(interval.low), float(interval.high))
+    low, high = wilson_intervals(np.array([correct]), np.array([total]))
+    return (float(low[0]), float(high[0]))
 
 
 def bootstrap_mean_interval(values: np.ndarray) -> tuple[float, float]:

@@ -21,14 +21,15 @@ from plugins.testset import LabelSetData
 class CleanLabels:
     name = "clean"
     headline = "top1"
+    headline_is_proportion = True
 
     def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
         status = labels.arrays["status"]
         kept = ~np.isin(status, (NEITHER, NON_AGREEMENT))
         score = score_single_label(predictions.subset(kept), labels.targets[kept], labels.arrays["alternative"][kept])
-        correct = np.zeros(len(status), bool)
-        correct[kept] = score.correct
-        score.correct = correct
+        correct, per_example = np.zeros(len(status), bool), np.full(len(status), np.nan)
+        correct[kept], per_example[kept] = score.correct, score.per_example
+        score.correct, score.per_example = correct, per_example
         correctable = status == CORRECTABLE
         for name, targets in (("original", labels.arrays["original"]), ("corrected", labels.targets)):
             hits = top_k_hits(predictions.top_classes[correctable], targets[correctable], 1, None)

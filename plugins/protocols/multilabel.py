@@ -17,6 +17,7 @@ from plugins.testset import LabelSetData
 class PlausibleLabelSets:
     name = "multilabel"
     headline = "top1"
+    headline_is_proportion = True
 
     def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
         plausible = labels.arrays["plausible"]
@@ -31,4 +32,5 @@ class PlausibleLabelSets:
             intervals={"top1": top1_interval, "top5": top5_interval},
             counts={"scored": int(scored.sum()), "left_out": int((~scored).sum()), "multi_label": int(multi.sum())},
             correct=top1_hits,
+            per_example=np.where(scored, top1_hits, np.nan),
         )

@@ -13,6 +13,7 @@ from plugins.testset import LabelSetData
 class OriginalLabels:
     name = "original"
     headline = "top1"
+    headline_is_proportion = True
 
     def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
         return score_single_label(predictions, labels.targets)

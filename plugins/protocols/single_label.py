@@ -42,4 +42,5 @@ def score_single_label(predictions: Predictions, targets: np.ndarray, alternativ
         intervals={"top1": top1_interval, "top5": top5_interval},
         counts={"scored": len(targets)},
         correct=top1_hits,
+        per_example=top1_hits.astype(np.float64),
     )

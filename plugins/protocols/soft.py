@@ -14,6 +14,7 @@ from plugins.testset import LabelSetData
 class HumanDistribution:
     name = "soft"
     headline = "human_agreement"
+    headline_is_proportion = False
 
     def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
         distribution = labels.arrays["distribution"]
@@ -25,4 +26,5 @@ class HumanDistribution:
             },
             intervals={"human_agreement": bootstrap_mean_interval(agreement)},
             counts={"scored": len(distribution)},
+            per_example=agreement,
         )
