@@ -13,3 +13,4 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["evaluator"])
 
 EVALUATE_TASK = "evaluator.evaluate_submission"
+RESCORE_TASK = "evaluator.rescore_label_set"

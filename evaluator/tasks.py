@@ -11,13 +11,14 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from config.celery import EVALUATE_TASK
+from config.celery import EVALUATE_TASK, RESCORE_TASK
 from evaluator.engine.evaluation import predict, score
-from leaderboard.models import InvalidTransition, Result, Status, Submission
+from evaluator.engine.rescoring import rescore
+from leaderboard.models import InvalidTransition, Result, Status, Submission, TestSet
 from plugins.contracts import ModelSource
 from plugins.errors import SubmissionError
 from plugins.recipe import Recipe
-from plugins.testset import testset_root
+from plugins.testset import TestSetManifest, testset_root
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 1.0
@@ -104,3 +105,43 @@ def _progress_reporter(submission_id: int):
             raise Cancelled()
 
     return report
+
+
+@shared_task(name=RESCORE_TASK)
+def rescore_label_set(testset_name: str, label_set_name: str, version: int | None = None) -> dict:
+    """Re-scores every done submission's stored predictions against a label set version (default: newest).
+
+    Results for other versions are kept; the leaderboard shows the current version by default.
+    """
+    started = time.perf_counter()
+    testset = TestSet.objects.get(name=testset_name)
+    root = testset_root(settings.ZOOBOARD_DATA_DIR, testset.name, testset.version)
+    manifest = TestSetManifest.load(root)
+    infos = [info for info in manifest.label_sets if info.name == label_set_name]
+    info = (
+        next((i for i in infos if i.version == version), None)
+        if version
+        else manifest.current_label_set(label_set_name)
+    )
+    if info is None:
+        raise LookupError(
+            f"test set {testset_name} has no label set {label_set_name!r}" + (f" version {version}" if version else "")
+        )
+    done = Submission.objects.filter(testset=testset, status=Status.DONE).select_related("testset")
+    submissions = {submission.pk: submission for submission in done}
+    files = {pk: predictions_path(pk) for pk in submissions}
+    count = 0
+    for submission_id, scores in rescore(files, root, manifest, info, settings.ZOOBOARD_MIN_SLICE):
+        Result.objects.store(submissions[submission_id], {info.name: scores})
+        count += 1
+    seconds = time.perf_counter() - started
+    log.info(
+        "re-scored %d submissions against %s/%s v%d in %.1f s", count, testset_name, info.name, info.version, seconds
+    )
+    return {
+        "label_set": info.name,
+        "version": info.version,
+        "rescored": count,
+        "without_predictions": len(submissions) - count,
+        "seconds": round(seconds, 2),
+    }

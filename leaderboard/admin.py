@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from leaderboard.models import InvalidTransition, LabelSet, Result, SliceResult, Status, Submission, TestSet
+from leaderboard.queue import enqueue_rescore
 
 
 class LabelSetInline(admin.TabularInline):
@@ -12,6 +13,21 @@ class LabelSetInline(admin.TabularInline):
     extra = 0
     fields = ["name", "protocol", "version", "is_current", "created_at"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(LabelSet)
+class LabelSetAdmin(admin.ModelAdmin):
+    list_display = ["testset", "name", "version", "protocol", "is_current", "created_at"]
+    list_filter = ["testset", "name", "is_current"]
+    actions = ["rescore"]
+
+    @admin.action(description="Re-score every stored prediction against this version (on a worker)")
+    def rescore(self, request, queryset):
+        for label_set in queryset.select_related("testset"):
+            if enqueue_rescore(label_set.testset.name, label_set.name, label_set.version):
+                self.message_user(request, f"Re-scoring against {label_set} is queued.")
+            else:
+                self.message_user(request, f"Could not queue re-scoring against {label_set}.", messages.ERROR)
 
 
 @admin.register(TestSet)

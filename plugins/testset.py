@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +45,9 @@ class TestSetManifest:
     superclasses: dict = field(default_factory=dict)  # superclass name -> its class names
 
     def save(self, root: Path) -> None:
-        (root / MANIFEST).write_text(json.dumps(asdict(self), indent=2))
+        partial = root / f"{MANIFEST}.partial"
+        partial.write_text(json.dumps(asdict(self), indent=2))
+        partial.replace(root / MANIFEST)  # workers reading it never see half a manifest
 
     def current_label_set(self, name: str) -> LabelSetInfo | None:
         """The newest version of the named label set."""
@@ -60,8 +62,11 @@ class TestSetManifest:
         path = root / MANIFEST
         if not path.exists():
             raise FileNotFoundError(f"no test set at {root} (missing {MANIFEST}); run manage.py import_testset")
-        values = json.loads(path.read_text())
-        values["label_sets"] = [LabelSetInfo(**info) for info in values["label_sets"]]
+        return cls.load_dict(json.loads(path.read_text()))
+
+    @classmethod
+    def load_dict(cls, values: dict) -> TestSetManifest:
+        values = {**values, "label_sets": [LabelSetInfo(**info) for info in values["label_sets"]]}
         return cls(**values)
 
 
@@ -111,3 +116,42 @@ def label_arrays_by_protocol(root: Path, manifest: TestSetManifest, protocol: st
         if info.protocol == protocol:
             return _read_arrays(root / info.file)
     return None
+
+
+def add_label_set_version(
+    root: Path, manifest: TestSetManifest, name: str, arrays: dict[str, np.ndarray], title: str = ""
+) -> tuple[TestSetManifest, LabelSetInfo]:
+    """Writes arrays as the next version of label set `name`; earlier versions stay, for their results.
+
+    The arrays must match the current version's names and shapes (a correction, not a new kind of label
+    set); integer labels must name a class of the test set (or be -1 where a label is optional).
+    """
+    current = manifest.current_label_set(name)
+    if current is None:
+        raise ValueError(
+            f"test set {manifest.name} has no label set {name!r}; "
+            f"it has {', '.join(info.name for info in manifest.current_label_sets())}"
+        )
+    previous = _read_arrays(root / current.file)
+    if set(arrays) != set(previous):
+        raise ValueError(f"{name} needs arrays {sorted(previous)}; the file has {sorted(arrays)}")
+    for key, values in arrays.items():
+        if values.shape != previous[key].shape:
+            raise ValueError(
+                f"array {key!r} has shape {values.shape}; {name} v{current.version} has {previous[key].shape}"
+            )
+        if (
+            np.issubdtype(values.dtype, np.integer)
+            and np.issubdtype(previous[key].dtype, np.integer)
+            and key != "status"
+            and (values.min() < -1 or values.max() >= len(manifest.class_names))
+        ):
+            raise ValueError(f"array {key!r} holds labels outside 0..{len(manifest.class_names) - 1}")
+    version = current.version + 1
+    info = LabelSetInfo(
+        name, current.protocol, version, f"labels/{name}-v{version}.npz", title or current.title, current.parameters
+    )
+    LabelSetData.save(root, info, arrays)
+    updated = replace(manifest, label_sets=[*manifest.label_sets, info])
+    updated.save(root)
+    return updated, info
