@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-STORED_TOP_K = 10
+STORED_TOP_K = 5  # top-5 is the widest top-k any protocol reads; all probabilities are kept besides
 
 
 @dataclass(frozen=True)
 class Predictions:
-    """top_classes int32 [N, k] best first, top_probs float32 [N, k], probs float16 [N, C] (all classes)."""
+    """top_classes int16 [N, k] best first, top_probs float16 [N, k], probs float16 [N, C] (all classes)."""
 
     top_classes: np.ndarray
     top_probs: np.ndarray
@@ -27,8 +27,8 @@ class Predictions:
         order = np.argsort(-top_probs, axis=1, kind="stable")
         top = np.take_along_axis(top, order, axis=1)
         return cls(
-            top.astype(np.int32),
-            np.take_along_axis(top_probs, order, axis=1).astype(np.float32),
+            top.astype(np.int16 if probs.shape[1] <= np.iinfo(np.int16).max else np.int32),
+            np.take_along_axis(top_probs, order, axis=1).astype(np.float16),
             probs.astype(np.float16),
         )
 

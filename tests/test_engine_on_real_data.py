@@ -69,5 +69,5 @@ def test_per_class_slices_add_up_to_the_whole(evaluations, images_and_labels):
     result = evaluations["resnet56"].scores["original"]
     slices = result["slices"]["class"]
     assert sum(s["count"] for s in slices.values()) == len(labels)
-    weighted = sum(s["count"] * s["top1"] for s in slices.values()) / len(labels)
+    weighted = sum(s["count"] * s["metrics"]["top1"] for s in slices.values()) / len(labels)
     assert weighted == pytest.approx(result["metrics"]["top1"])

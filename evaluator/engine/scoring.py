@@ -30,16 +30,23 @@ def _plain(score: Score) -> dict:
 DEFAULT_MIN_SLICE = 25
 
 
+def slice_masks(root: Path, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, dict[str, np.ndarray]]:
+    """slicer -> slice -> mask; the same for every submission, so re-scoring computes them once."""
+    return {name: registry.get("slicer", name).slices(root, manifest, labels) for name in registry.names("slicer")}
+
+
 def score_label_set(
     predictions: Predictions,
     root: Path,
     manifest: TestSetManifest,
     info: LabelSetInfo,
     min_slice: int = DEFAULT_MIN_SLICE,
+    masks: dict | None = None,
 ) -> dict:
     """Everything about one label set version; "correct" is a bool array (for paired tests), the rest is JSON.
 
-    Worst-slice summaries consider only slices of at least min_slice examples: they are shown to everyone."""
+    Worst-slice summaries consider only slices of at least min_slice examples: they are shown to everyone.
+    masks: slice_masks() for this label set, when scoring many submissions."""
     protocol = registry.get("label_protocol", info.protocol)
     labels = LabelSetData.load(root, info)
     score = protocol.score(predictions, labels)
@@ -55,8 +62,7 @@ def score_label_set(
         "slices": {},
         "summaries": {},
     }
-    for slicer_name in registry.names("slicer"):
-        slices = registry.get("slicer", slicer_name).slices(root, manifest, labels)
+    for slicer_name, slices in (masks or slice_masks(root, manifest, labels)).items():
         result["slices"][slicer_name] = _slice_scores(slices, score.per_example, protocol)
         result["summaries"][slicer_name] = _worst_slice(result["slices"][slicer_name], protocol.headline, min_slice)
     return result

@@ -23,19 +23,26 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
     return float(np.abs(correct_sums - confidence_sums).sum() / len(confidence))
 
 
+def nll_per_example(probs: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """-log p(label) for each example."""
+    chosen = probs[np.arange(len(target)), target].astype(np.float64)
+    return -np.log(np.maximum(chosen, PROBABILITY_FLOOR))
+
+
+def brier_per_example(probs: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Squared distance between each example's probabilities and its one-hot label (0 to 2)."""
+    squares = np.einsum("ij,ij->i", probs, probs, dtype=np.float64)
+    return squares - 2 * probs[np.arange(len(target)), target].astype(np.float64) + 1
+
+
 def negative_log_likelihood(probs: np.ndarray, target: np.ndarray) -> float:
     """Mean of -log p(label)."""
-    chosen = probs[np.arange(len(target)), target].astype(np.float64)
-    return float(-np.log(np.maximum(chosen, PROBABILITY_FLOOR)).mean()) if len(target) else float("nan")
+    return float(nll_per_example(probs, target).mean()) if len(target) else float("nan")
 
 
 def brier_score(probs: np.ndarray, target: np.ndarray) -> float:
-    """Mean over examples of the squared distance between the probabilities and the one-hot label (0 to 2)."""
-    if len(target) == 0:
-        return float("nan")
-    squared = (probs.astype(np.float64) ** 2).sum(axis=1)
-    chosen = probs[np.arange(len(target)), target].astype(np.float64)
-    return float((squared - 2 * chosen + 1).mean())
+    """Mean over examples of the squared distance between the probabilities and the one-hot label."""
+    return float(brier_per_example(probs, target).mean()) if len(target) else float("nan")
 
 
 @register("metric", "ece")

@@ -7,9 +7,7 @@ neither and non-agreement examples are left out.
 
 from __future__ import annotations
 
-import numpy as np
-
-from plugins.annotations.cleanlab import CORRECTABLE, MULTI_LABEL, NEITHER, NON_AGREEMENT, STATUS_NAMES
+from plugins.annotations.cleanlab import CLEAN, CORRECTABLE, NEITHER, STATUS_NAMES
 from plugins.contracts import Score
 from plugins.predictions import Predictions
 from plugins.protocols.single_label import accuracy_with_interval, score_single_label, top_k_hits
@@ -25,16 +23,13 @@ class CleanLabels:
 
     def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
         status = labels.arrays["status"]
-        kept = ~np.isin(status, (NEITHER, NON_AGREEMENT))
-        score = score_single_label(predictions.subset(kept), labels.targets[kept], labels.arrays["alternative"][kept])
-        correct, per_example = np.zeros(len(status), bool), np.full(len(status), np.nan)
-        correct[kept], per_example[kept] = score.correct, score.per_example
-        score.correct, score.per_example = correct, per_example
+        kept = status < NEITHER  # clean, correctable and multi-label examples are scored
+        score = score_single_label(predictions, labels.targets, labels.arrays["alternative"], kept)
         correctable = status == CORRECTABLE
         for name, targets in (("original", labels.arrays["original"]), ("corrected", labels.targets)):
             hits = top_k_hits(predictions.top_classes[correctable], targets[correctable], 1, None)
             key = f"correctable_top1_{name}"
             score.metrics[key], score.intervals[key] = accuracy_with_interval(hits)
         score.counts.update({STATUS_NAMES[code]: int((status == code).sum()) for code in range(len(STATUS_NAMES))})
-        score.counts["errors"] = int(np.isin(status, (CORRECTABLE, MULTI_LABEL, NEITHER, NON_AGREEMENT)).sum())
+        score.counts["errors"] = int((status != CLEAN).sum())
         return score

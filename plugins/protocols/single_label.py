@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from plugins.contracts import Score
-from plugins.metrics.calibration import brier_score, expected_calibration_error, negative_log_likelihood
+from plugins.metrics.calibration import brier_per_example, expected_calibration_error, nll_per_example
 from plugins.metrics.intervals import wilson_interval
 from plugins.predictions import Predictions
 
@@ -24,23 +24,31 @@ def accuracy_with_interval(hits: np.ndarray) -> tuple[float, tuple[float, float]
     return float(hits.mean()), wilson_interval(int(hits.sum()), len(hits))
 
 
-def score_single_label(predictions: Predictions, targets: np.ndarray, alternative: np.ndarray | None = None) -> Score:
-    """top1, top5 (with Wilson intervals), ece, nll and brier against targets [N]."""
-    top1_hits = top_k_hits(predictions.top_classes, targets, 1, alternative)
-    top5_hits = top_k_hits(predictions.top_classes, targets, 5, alternative)
-    top1, top1_interval = accuracy_with_interval(top1_hits)
-    top5, top5_interval = accuracy_with_interval(top5_hits)
-    confidence = predictions.top_probs[:, 0].astype(np.float64)
+def score_single_label(
+    predictions: Predictions, targets: np.ndarray, alternative: np.ndarray | None = None, kept: np.ndarray | None = None
+) -> Score:
+    """top1, top5 (with Wilson intervals), ece, nll and brier against targets [N], over the kept examples.
+
+    Per-example values are computed on all N and averaged over the kept ones: no copy of the probabilities.
+    NLL and Brier use targets (for a multi-label example, its first label).
+    """
+    kept = np.ones(len(targets), bool) if kept is None else kept
+    top1_hits = top_k_hits(predictions.top_classes, targets, 1, alternative) & kept
+    top5_hits = top_k_hits(predictions.top_classes, targets, 5, alternative) & kept
+    top1, top1_interval = accuracy_with_interval(top1_hits[kept])
+    top5, top5_interval = accuracy_with_interval(top5_hits[kept])
+    confidence = predictions.top_probs[kept, 0].astype(np.float64)
+    empty = not kept.any()
     return Score(
         metrics={
             "top1": top1,
             "top5": top5,
-            "ece": expected_calibration_error(confidence, top1_hits),
-            "nll": negative_log_likelihood(predictions.probs, targets),
-            "brier": brier_score(predictions.probs, targets),
+            "ece": expected_calibration_error(confidence, top1_hits[kept]),
+            "nll": float("nan") if empty else float(nll_per_example(predictions.probs, targets)[kept].mean()),
+            "brier": float("nan") if empty else float(brier_per_example(predictions.probs, targets)[kept].mean()),
         },
         intervals={"top1": top1_interval, "top5": top5_interval},
-        counts={"scored": len(targets)},
+        counts={"scored": int(kept.sum())},
         correct=top1_hits,
-        per_example=top1_hits.astype(np.float64),
+        per_example=np.where(kept, top1_hits, np.nan),
     )
