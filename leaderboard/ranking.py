@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from leaderboard.models import LabelSet, Result, Status, TestSet
+from plugins.metrics.noise_curve import crossing
 from plugins.metrics.paired import TIE_P_VALUE, mcnemar_exact_p
 
 # What each protocol's leaderboard shows: (metric, column title); metrics named in LOSSES are lower-better.
@@ -30,6 +31,7 @@ class Row:
     result: Result
     others: dict[str, Result] = field(default_factory=dict)  # label set name -> result
     p_value_next: float | None = None  # McNemar against the next row
+    overtaken_at: float | None = None  # label-noise prevalence where the next row's curve reaches this one's
 
     @property
     def tied_with_next(self) -> bool:
@@ -80,3 +82,6 @@ def _attach_paired_tests(rows: list[Row], num_examples: int) -> None:
     for index in range(len(rows) - 1):
         if correct[index] is not None and correct[index + 1] is not None:
             rows[index].p_value_next = mcnemar_exact_p(correct[index], correct[index + 1])
+        curves = rows[index].result.curves.get("noise"), rows[index + 1].result.curves.get("noise")
+        if curves[0] and curves[1]:
+            rows[index].overtaken_at = crossing(*curves)

@@ -179,3 +179,29 @@ def test_wilson_intervals_agree_with_scipy():
     for index, (k, n) in enumerate(zip(successes, totals, strict=True)):
         expected = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
         assert (low[index], high[index]) == pytest.approx((expected.low, expected.high))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_label_noise_curve_matches_a_loop(model, scored, raw, real_predictions):
+    """Keep every correctable example and the first n correctly labeled ones of a fixed shuffle."""
+    predicted = real_predictions(model).top_classes[:, 0].tolist()
+    found = categories(raw["votes"])
+    correctable = [i for i, (category, _) in found.items() if category == "correctable"]
+    clean = [i for i in range(10_000) if i not in found]
+    shuffled = [clean[j] for j in np.random.default_rng(0).permutation(len(clean))]
+    curve = scored[model]["clean"]["curves"]["noise"]
+    assert curve[0][0] == pytest.approx(18 / (18 + len(clean)), abs=1e-4)
+    for prevalence, accuracy in curve[1:]:
+        kept = shuffled[: round(18 * (1 - prevalence) / prevalence)]
+        hits = sum(predicted[i] == found[i][1] for i in correctable) + sum(
+            predicted[i] == raw["labels"][i] for i in kept
+        )
+        assert accuracy == pytest.approx(hits / (18 + len(kept)))
+
+
+def test_curves_cross_where_the_follower_catches_up():
+    from plugins.metrics.noise_curve import crossing
+
+    leader = [[0.01, 0.90], [0.05, 0.85], [0.10, 0.80]]
+    assert crossing(leader, [[0.01, 0.88], [0.05, 0.86], [0.10, 0.85]]) == 0.05
+    assert crossing(leader, [[0.01, 0.88], [0.05, 0.84], [0.10, 0.79]]) is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from plugins.annotations.cleanlab import CLEAN, CORRECTABLE, NEITHER, STATUS_NAMES
 from plugins.contracts import Score
+from plugins.metrics.noise_curve import noise_curve
 from plugins.predictions import Predictions
 from plugins.protocols.single_label import accuracy_with_interval, score_single_label, top_k_hits
 from plugins.registry import register
@@ -32,4 +33,8 @@ class CleanLabels:
             score.metrics[key], score.intervals[key] = accuracy_with_interval(hits)
         score.counts.update({STATUS_NAMES[code]: int((status == code).sum()) for code in range(len(STATUS_NAMES))})
         score.counts["errors"] = int((status != CLEAN).sum())
+        top1 = predictions.top_classes[:, 0]
+        score.curves["noise"] = noise_curve(
+            top1[correctable] == labels.targets[correctable], top1[status == CLEAN] == labels.targets[status == CLEAN]
+        )
         return score

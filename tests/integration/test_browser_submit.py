@@ -55,7 +55,7 @@ def test_a_researcher_submits_through_the_form_and_sees_the_result(cifar10, alic
     expect(page.locator("h1")).to_have_text("ResNet20 from the browser")
     expect(page.locator(".message")).to_contain_text("queued for evaluation")
     # the page follows the evaluation through the API and reloads itself when it is done
-    expect(page.locator(".metric-top1")).to_have_text("81.03%", timeout=180_000)
+    expect(page.locator(".metric-original-top1")).to_have_text("81.03%", timeout=180_000)
     expect(page.locator("#status-value")).to_have_text("done")
     page.goto("/testsets/cifar10/")
     row = page.locator("table.ranking tbody tr").first

@@ -45,7 +45,7 @@ def test_a_model_failing_at_run_time_fails_and_the_worker_goes_on(
     assert not failed.results.exists()
     done = wait_until_finished(healthy)
     assert done.status == Status.DONE, done.error_message
-    assert round(done.results.get().metrics["top1"] * 100, 1) == 75.5
+    assert round(done.results.get(label_set__name="original").metrics["top1"] * 100, 1) == 75.5
     assert worker.is_alive()
 
 
