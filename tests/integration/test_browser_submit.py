@@ -60,7 +60,8 @@ def test_a_researcher_submits_through_the_form_and_sees_the_result(cifar10, alic
     page.goto("/testsets/cifar10/")
     row = page.locator("table.ranking tbody tr").first
     expect(row).to_contain_text("ResNet20 from the browser")
-    expect(row.locator(".top1")).to_have_text("81.03%")
+    expect(row.locator(".top1 .value")).to_have_text("81.03%")
+    expect(row.locator(".top1 .ci")).to_have_text("80.25–81.79")  # Wilson 95% on 8,103 of 10,000
 
 
 def test_a_broken_upload_is_explained_on_the_form(cifar10, alice, onnx_test_models, page):
