@@ -8,7 +8,7 @@ from django import forms
 
 from leaderboard.models import TestSet
 from plugins.contracts import ModelSource
-from plugins.recipe import CHANNEL_ORDERS, INTERPOLATIONS, OUTPUT_KINDS, RESIZE_MODES
+from plugins.recipe import CHANNEL_ORDERS, INTERPOLATIONS, OUTPUT_KINDS, RECIPE_FIELDS, RESIZE_MODES
 
 
 def _choices(values) -> list[tuple[str, str]]:
@@ -43,18 +43,6 @@ class SubmissionForm(forms.Form):
     channel_order = forms.ChoiceField(choices=_choices(CHANNEL_ORDERS), required=False)
     output = forms.ChoiceField(choices=_choices(OUTPUT_KINDS), required=False)
 
-    RECIPE_FIELDS = (
-        "input_size",
-        "resize",
-        "crop_pct",
-        "interpolation",
-        "mean",
-        "std",
-        "value_range",
-        "channel_order",
-        "output",
-    )
-
     def model_source(self) -> ModelSource:
         upload = self.cleaned_data.get("model_file")
         return ModelSource(
@@ -64,6 +52,4 @@ class SubmissionForm(forms.Form):
 
     def recipe_values(self) -> dict:
         """Only what the submitter filled in: the rest comes from the model's metadata or the test set."""
-        return {
-            key: self.cleaned_data[key] for key in self.RECIPE_FIELDS if self.cleaned_data.get(key) not in (None, "")
-        }
+        return {key: self.cleaned_data[key] for key in RECIPE_FIELDS if self.cleaned_data.get(key) not in (None, "")}

@@ -87,6 +87,9 @@ class Recipe:
         return hashlib.sha256(json.dumps(geometry).encode()).hexdigest()[:16]
 
 
+RECIPE_FIELDS = tuple(f.name for f in fields(Recipe))
+
+
 def recipe_sources(submitted: dict, from_model: dict, testset_defaults: dict) -> dict[str, str]:
     """For each recipe field, who set it: "submitter", "model", "test set" or "default" (shown with results)."""
     sources = {}

@@ -23,6 +23,18 @@ BUNDLED_CIFAR10 = BUNDLED / "cifar10-test"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+def run_python(*args, **env: str) -> subprocess.CompletedProcess:
+    """`python ARGS` in the repository, as a user would run it, with extra environment variables."""
+    return subprocess.run(
+        [sys.executable, *map(str, args)],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def require_shared(relative: str) -> Path:
     """A folder of ../shared/data: skipped with the reason when absent, a failure when ZOOBOARD_REQUIRE_SHARED=1."""
     path = SHARED_DATA / relative

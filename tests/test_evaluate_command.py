@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
-from tests.conftest import REPO
+from tests.conftest import run_python
 
 
 def run_evaluate(data_dir, *args):
-    env = {**os.environ, "ZOOBOARD_DATA_DIR": str(data_dir)}
-    return subprocess.run(
-        [sys.executable, "manage.py", "evaluate", *map(str, args)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_python("manage.py", "evaluate", *args, ZOOBOARD_DATA_DIR=str(data_dir))
 
 
 def test_it_prints_every_label_sets_metrics_as_json(data_dir, model_path):

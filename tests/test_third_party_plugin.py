@@ -4,16 +4,13 @@ else, evaluates a model end to end through `manage.py evaluate`."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from plugins.recipe import IMAGENET_MEAN, IMAGENET_STD
 from tests import independent
-from tests.conftest import REPO
+from tests.conftest import run_python
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +26,7 @@ def linear_model(tmp_path_factory):
 
 
 def evaluate_with_plugin(plugin_path, data_dir, *args):
-    env = {**os.environ, "PYTHONPATH": str(plugin_path), "ZOOBOARD_DATA_DIR": str(data_dir)}
-    return subprocess.run(
-        [sys.executable, "manage.py", "evaluate", *map(str, args)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_python("manage.py", "evaluate", *args, PYTHONPATH=str(plugin_path), ZOOBOARD_DATA_DIR=str(data_dir))
 
 
 def numpy_scores(model_path, images):

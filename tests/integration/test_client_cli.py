@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from rest_framework.authtoken.models import Token
 
-from tests.conftest import REPO
+from tests.conftest import run_python
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -18,17 +15,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def zooboard(site, alice):
     """zooboard(*args) runs `python -m client` as alice against the live site."""
-    env = {**os.environ, "ZOOBOARD_URL": site.url, "ZOOBOARD_TOKEN": Token.objects.create(user=alice).key}
+    token = Token.objects.create(user=alice).key
 
     def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "client", *map(str, args)],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return run_python("-m", "client", *args, ZOOBOARD_URL=site.url, ZOOBOARD_TOKEN=token)
 
     return run
 

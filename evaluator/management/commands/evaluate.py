@@ -12,21 +12,9 @@ from django.core.management.base import BaseCommand
 from evaluator.engine.evaluation import evaluate
 from evaluator.engine.scoring import json_ready
 from plugins.errors import SubmissionError
-from plugins.recipe import Recipe
+from plugins.recipe import RECIPE_FIELDS, Recipe
 from plugins.submission_check import check_model, format_for, source_from_argument
 from plugins.testset import TestSetManifest, testset_root
-
-RECIPE_KEYS = (
-    "input_size",
-    "crop_pct",
-    "resize",
-    "interpolation",
-    "mean",
-    "std",
-    "value_range",
-    "channel_order",
-    "output",
-)
 
 
 class Command(BaseCommand):
@@ -69,7 +57,7 @@ class Command(BaseCommand):
         root = testset_root(settings.ZOOBOARD_DATA_DIR, options["testset"])
         manifest = TestSetManifest.load(root)
         model_format = format_for(source, options["format"])
-        recipe_values = {key: options[key] for key in RECIPE_KEYS if options[key] is not None}
+        recipe_values = {key: options[key] for key in RECIPE_FIELDS if options[key] is not None}
         defaults = Recipe.from_dict(manifest.default_preprocessing)
         _, recipe = check_model(model_format, source, len(manifest.class_names), recipe_values, defaults)
         result = evaluate(
