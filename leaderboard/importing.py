@@ -9,13 +9,12 @@ from django.db import transaction
 
 from leaderboard.models import LabelSet, TestSet
 from plugins import registry
-from plugins.checksums import source_checksums
 from plugins.testset import TestSetManifest, testset_root
 
-TITLES = {"cifar10": "CIFAR-10 test set (JPEG q75)"}
+TITLES = {"cifar10": "CIFAR-10 test set (JPEG q75)", "imagenet": "ImageNet validation set"}
 
 
-def import_testset(reader_name: str, source: Path) -> tuple[TestSet, bool]:
+def import_testset(reader_name: str, source: Path, images: Path | None = None) -> tuple[TestSet, bool]:
     """Builds the test set from source unless the newest version was built from the same files.
 
     Returns the test set row and whether a new version was written.
@@ -25,10 +24,12 @@ def import_testset(reader_name: str, source: Path) -> tuple[TestSet, bool]:
         previous = TestSetManifest.load(testset_root(settings.ZOOBOARD_DATA_DIR, reader_name))
     except FileNotFoundError:
         previous = None
-    if previous and previous.source == source_checksums(source, reader.source_files):
+    if previous and previous.source == reader.fingerprint(source, images):
         return _register(previous, reader_name), False
     version = previous.version + 1 if previous else 1
-    manifest = reader.import_testset(source, testset_root(settings.ZOOBOARD_DATA_DIR, reader_name, version), version)
+    manifest = reader.import_testset(
+        source, testset_root(settings.ZOOBOARD_DATA_DIR, reader_name, version), version, images
+    )
     return _register(manifest, reader_name), True
 
 

@@ -17,3 +17,12 @@ def file_sha256(path: Path) -> str:
 def source_checksums(folder: Path, names: tuple[str, ...]) -> dict[str, str]:
     """name -> sha256 of the named files of a test set's source folder: the test set's provenance."""
     return {name: file_sha256(folder / name) for name in names}
+
+
+def source_fingerprint(source: Path, names: tuple[str, ...], images: Path | None = None) -> dict[str, str]:
+    """What a test set was built from: its annotation files' checksums, and its images (an archive's
+    checksum, or a folder's path: a 6 GB val copy is not hashed on every import)."""
+    fingerprint = source_checksums(source, names)
+    if images is not None:
+        fingerprint["images"] = file_sha256(images) if images.is_file() else str(images.resolve())
+    return fingerprint

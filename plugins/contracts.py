@@ -73,8 +73,13 @@ class TestSetReader(Protocol):
     name: str
     source_files: tuple[str, ...]  # the raw files it builds from; their checksums identify a version
 
-    def import_testset(self, source: Path, dest: Path, version: int) -> TestSetManifest:
-        """Builds version `version` of a hidden test set in dest from the raw files in source, with its labels."""
+    def fingerprint(self, source: Path, images: Path | None = None) -> dict[str, str]:
+        """What identifies the raw files: importing the same again changes nothing."""
+
+    def import_testset(self, source: Path, dest: Path, version: int, images: Path | None = None) -> TestSetManifest:
+        """Builds version `version` of a hidden test set in dest from the raw files in source, with its labels.
+
+        images: where the images are, for readers whose images live apart from their annotations."""
 
     def images(self, root: Path, manifest: TestSetManifest) -> Iterator[Image.Image]:
         """Yields the test set's images as RGB PIL images, in the test set's official order."""

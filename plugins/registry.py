@@ -19,6 +19,7 @@ BUILTIN_MODULES = (
     "plugins.formats.onnx_format",
     "plugins.formats.timm_format",
     "plugins.readers.cifar10",
+    "plugins.readers.imagenet",
     "plugins.metrics.accuracy",
     "plugins.metrics.calibration",
     "plugins.protocols.original",
@@ -29,6 +30,7 @@ BUILTIN_MODULES = (
     "plugins.slicers.superclass",
     "plugins.slicers.label_status",
     "plugins.slicers.label_multiplicity",
+    "plugins.slicers.annotations",
 )
 
 _entries: dict[str, dict[str, object]] = {kind: {} for kind in KINDS}

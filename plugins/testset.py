@@ -42,7 +42,8 @@ class TestSetManifest:
     label_sets: list[LabelSetInfo] = field(default_factory=list)
     source: dict = field(default_factory=dict)  # the raw files it was built from, with their checksums
     default_preprocessing: dict = field(default_factory=dict)  # recipe values natural for these images
-    superclasses: dict = field(default_factory=dict)  # superclass name -> its class names
+    superclasses: dict = field(default_factory=dict)  # superclass name -> its class indices
+    annotations: dict = field(default_factory=dict)  # per-example annotations for slicers: {"file", "names"}
 
     def save(self, root: Path) -> None:
         partial = root / f"{MANIFEST}.partial"
@@ -155,3 +156,8 @@ def add_label_set_version(
     updated = replace(manifest, label_sets=[*manifest.label_sets, info])
     updated.save(root)
     return updated, info
+
+
+def read_annotations(root: Path, manifest: TestSetManifest) -> dict[str, np.ndarray]:
+    """The test set's per-example annotations for slicers ({} when it has none)."""
+    return _read_arrays(root / manifest.annotations["file"]) if manifest.annotations else {}

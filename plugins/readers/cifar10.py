@@ -29,10 +29,7 @@ INDEX = "cifar10-test/cifar10_test_index.csv"
 CLEANLAB_VOTES = "cleanlab-label-errors/cifar10/cifar10_mturk.json"
 HUMAN_COUNTS = "cifar-10h/cifar10h-counts.npy"
 CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-SUPERCLASSES = {
-    "vehicles": ["airplane", "automobile", "ship", "truck"],
-    "animals": ["bird", "cat", "deer", "dog", "frog", "horse"],
-}
+SUPERCLASSES = {"vehicles": [0, 1, 8, 9], "animals": [2, 3, 4, 5, 6, 7]}  # class indices, as in CLASS_NAMES
 EXPECTED_COUNT = 10_000
 IMAGES = "images.tar"
 
@@ -84,7 +81,12 @@ class Cifar10Reader:
     name = "cifar10"
     source_files = (ARCHIVE, INDEX, CLEANLAB_VOTES, HUMAN_COUNTS)
 
-    def import_testset(self, source: Path, dest: Path, version: int) -> TestSetManifest:
+    def fingerprint(self, source: Path, images: Path | None = None) -> dict[str, str]:
+        return source_checksums(source, self.source_files)
+
+    def import_testset(self, source: Path, dest: Path, version: int, images: Path | None = None) -> TestSetManifest:
+        if images is not None:
+            raise ValueError("CIFAR-10's images come from its source folder; --images is for ImageNet")
         members, original = _read_index(source)
         with tarfile.open(source / ARCHIVE) as archive:
             missing = set(members) - set(archive.getnames())
@@ -103,7 +105,7 @@ class Cifar10Reader:
             num_examples=len(members),
             class_names=CLASS_NAMES,
             label_sets=[info for info, _ in label_sets],
-            source=source_checksums(source, self.source_files),
+            source=self.fingerprint(source),
             default_preprocessing={"input_size": 32, "crop_pct": 1.0},
             superclasses=SUPERCLASSES,
         )

@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from leaderboard.importing import import_testset
 from plugins import registry
 
-BUNDLED_SOURCES = {"cifar10": settings.BASE_DIR / "evaluator" / "bundled"}
+# Annotations for both are bundled; ImageNet's images are not (--images, or a source with the 1,300-image tar).
+BUNDLED_SOURCE = settings.BASE_DIR / "evaluator" / "bundled"
 
 
 class Command(BaseCommand):
@@ -18,18 +19,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", help=f"a test-set reader: {', '.join(registry.names('testset_reader'))}")
-        parser.add_argument("--source", type=Path, help="folder with the raw files")
+        parser.add_argument("--source", type=Path, help="folder with the raw files, laid out as shared/data")
+        parser.add_argument("--images", type=Path, help="ImageNet val images: a folder (flat or class folders) or tar")
 
-    def handle(self, name, source, **options):
+    def handle(self, name, source, images, **options):
         if name not in registry.names("testset_reader"):
             raise CommandError(
                 f"no test-set reader named {name!r}; known: {', '.join(registry.names('testset_reader'))}"
             )
-        source = source or BUNDLED_SOURCES.get(name)
-        if source is None or not source.is_dir():
+        source = source or BUNDLED_SOURCE
+        if not source.is_dir():
             raise CommandError(f"source folder {source} does not exist; pass --source DIR")
         try:
-            testset, created = import_testset(name, source)
+            testset, created = import_testset(name, source, images)
         except (ValueError, FileNotFoundError) as error:
             raise CommandError(f"cannot import {name} from {source}: {error}") from None
         verb = "imported" if created else "already imported (same source files)"
