@@ -58,3 +58,32 @@ def test_imagenet_slices_cover_factors_metaclasses_and_mistakes(scores):
     assert sum(s["count"] for s in slices["superclass"].values()) == 1300
     assert "major-mistakes" in slices["mistakes"]
     assert slices["mistakes"]["vit3b: major"]["count"] <= slices["mistakes"]["major-mistakes"]["count"]
+
+
+def test_macro_std_matches_a_loop(imagenet_root):
+    """Per class: accuracy in each ImageNet-X top-factor subgroup, their size-weighted standard deviation,
+    for predictions right on a random 60% of the images."""
+    from evaluator.engine.scoring import score_all
+    from plugins.predictions import Predictions
+    from plugins.testset import LabelSetData, TestSetManifest, read_annotations
+
+    manifest = TestSetManifest.load(imagenet_root)
+    labels = LabelSetData.load(imagenet_root, manifest.current_label_set("original")).targets
+    right = np.random.default_rng(1).random(len(labels)) < 0.6
+    probs = np.zeros((len(labels), 1000), np.float32)
+    probs[np.arange(len(labels)), np.where(right, labels, (labels + 1) % 1000)] = 1.0
+    result = score_all(Predictions.from_probabilities(probs), imagenet_root, manifest)["original"]
+
+    groups = read_annotations(imagenet_root, manifest)["imagenet_x_top"].tolist()
+    by_class = {}
+    for label, group, hit in zip(labels.tolist(), groups, right.tolist(), strict=True):
+        if group >= 0:
+            by_class.setdefault(label, {}).setdefault(group, []).append(hit)
+    stds = []
+    for subgroups in by_class.values():
+        sizes = [len(hits) for hits in subgroups.values()]
+        accuracies = [sum(hits) / len(hits) for hits in subgroups.values()]
+        mean = sum(n * a for n, a in zip(sizes, accuracies, strict=True)) / sum(sizes)
+        stds.append((sum(n * (a - mean) ** 2 for n, a in zip(sizes, accuracies, strict=True)) / sum(sizes)) ** 0.5)
+    assert result["summaries"]["macro_std"]["value"] == pytest.approx(sum(stds) / len(stds))
+    assert result["summaries"]["macro_std"]["value"] > 0.05

@@ -9,9 +9,10 @@ import numpy as np
 
 from plugins import registry
 from plugins.contracts import Score
+from plugins.metrics.fairness import macro_std
 from plugins.metrics.intervals import wilson_intervals
 from plugins.predictions import Predictions
-from plugins.testset import LabelSetData, LabelSetInfo, TestSetManifest
+from plugins.testset import LabelSetData, LabelSetInfo, TestSetManifest, label_arrays_by_protocol, read_annotations
 
 
 def _finite(value):
@@ -65,7 +66,25 @@ def score_label_set(
     for slicer_name, slices in (masks or slice_masks(root, manifest, labels)).items():
         result["slices"][slicer_name] = _slice_scores(slices, score.per_example, protocol)
         result["summaries"][slicer_name] = _worst_slice(result["slices"][slicer_name], protocol.headline, min_slice)
+    result["summaries"].update(_macro_std(root, manifest, score.per_example))
     return result
+
+
+def _macro_std(root: Path, manifest: TestSetManifest, per_example: np.ndarray) -> dict:
+    """MacroStd across ImageNet-X top factors within each class, where the test set has them."""
+    annotations = read_annotations(root, manifest)
+    original = label_arrays_by_protocol(root, manifest, "original")
+    if "imagenet_x_top" not in annotations or original is None:
+        return {}
+    factors = len(manifest.annotations["names"]["imagenet_x"])
+    value = macro_std(
+        per_example,
+        original["targets"],
+        annotations["imagenet_x_top"].astype(np.int64),
+        len(manifest.class_names),
+        factors,
+    )
+    return {"macro_std": {"subgroups": "imagenet_x_top_factor", "value": _finite(value)}}
 
 
 def _slice_scores(slices: dict[str, np.ndarray], per_example: np.ndarray, protocol) -> dict[str, dict]:
