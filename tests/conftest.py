@@ -151,7 +151,10 @@ def charlie(django_user_model):
 
 @pytest.fixture
 def staff(django_user_model):
-    return _user(django_user_model, "staff", staff=True)
+    user = _user(django_user_model, "staff", staff=True)
+    user.is_superuser = True  # moderates in the admin
+    user.save()
+    return user
 
 
 @pytest.fixture

@@ -87,3 +87,25 @@ def test_macro_std_matches_a_loop(imagenet_root):
         stds.append((sum(n * (a - mean) ** 2 for n, a in zip(sizes, accuracies, strict=True)) / sum(sizes)) ** 0.5)
     assert result["summaries"]["macro_std"]["value"] == pytest.approx(sum(stds) / len(stds))
     assert result["summaries"]["macro_std"]["value"] > 0.05
+
+
+@pytest.mark.parametrize("layout", ["flat", "class folders"])
+def test_an_operators_val_folder_is_read_where_it_lies(layout, tmp_path):
+    """A full val copy is a folder of ILSVRC2012_val_*.JPEG files, flat or in class folders (here 12 of them)."""
+    import tarfile
+
+    archive = require_shared("imagenet-val-images/verisilicon_227px") / "ilsvrc2012_val_1300_227px.tar"
+    folder = tmp_path / "val"
+    with tarfile.open(archive) as images:
+        members = sorted((m for m in images.getmembers() if m.isfile()), key=lambda m: m.name)[:12]
+        for index, member in enumerate(members):
+            target = folder / (f"n{index:08d}" if layout == "class folders" else "") / member.name.split("/")[-1]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(images.extractfile(member).read())
+    (folder / "LOC_synset_mapping.txt").write_text("not an image\n")
+    root = testset_root(tmp_path / "data", "imagenet", 1)
+    manifest = registry.get("testset_reader", "imagenet").import_testset(BUNDLED, root, 1, folder)
+    assert manifest.num_examples == 12
+    assert not (root / "images.tar").exists()  # not copied
+    decoded = list(registry.get("testset_reader", "imagenet").images(root, manifest))
+    assert len(decoded) == 12 and decoded[0].size == (227, 227)

@@ -91,3 +91,11 @@ def test_a_malformed_correction_is_refused_and_changes_nothing(cifar10_here, set
         call_command("import_labelset", "cifar10", "clean", str(tmp_path / "bad.npz"))
     assert TestSetManifest.load(root).current_label_set("clean").version == 1
     assert cifar10_here.label_sets.get(name="clean", is_current=True).version == 1
+
+
+def test_the_admin_action_queues_rescoring_on_a_worker(cifar10_here, staff, client, sent_tasks):
+    client.force_login(staff)
+    clean = cifar10_here.label_sets.get(name="clean")
+    response = client.post("/admin/leaderboard/labelset/", {"action": "rescore", "_selected_action": [clean.pk]})
+    assert response.status_code == 302
+    assert sent_tasks == [("evaluator.rescore_label_set", {"args": ["cifar10", "clean", 1], "queue": "cpu"})]
