@@ -205,3 +205,24 @@ def test_curves_cross_where_the_follower_catches_up():
     leader = [[0.01, 0.90], [0.05, 0.85], [0.10, 0.80]]
     assert crossing(leader, [[0.01, 0.88], [0.05, 0.86], [0.10, 0.85]]) == 0.05
     assert crossing(leader, [[0.01, 0.88], [0.05, 0.84], [0.10, 0.79]]) is None
+
+
+def test_the_metric_plugins_agree_with_the_protocol(scored, real_predictions, raw):
+    from plugins import registry
+
+    predictions, targets = real_predictions("resnet20"), np.array(raw["labels"])
+    metrics = scored["resnet20"]["original"]["metrics"]
+    for name in ("top1", "top5", "ece", "nll", "brier"):
+        assert registry.get("metric", name)(predictions, targets) == pytest.approx(metrics[name])
+
+
+def test_a_registered_metric_is_reported_under_single_label_protocols(real_predictions, cifar10_root, monkeypatch):
+    from plugins import registry
+
+    monkeypatch.setitem(registry._entries, "metric", dict(registry._entries["metric"]))
+    registry.register("metric", "error_rate")(
+        lambda predictions, target: 1 - (predictions.top_classes[:, 0] == target).mean()
+    )
+    scores = score_all(real_predictions("resnet20"), cifar10_root, TestSetManifest.load(cifar10_root))
+    assert scores["original"]["metrics"]["error_rate"] == pytest.approx(1 - scores["original"]["metrics"]["top1"])
+    assert scores["clean"]["metrics"]["error_rate"] == pytest.approx(1 - scores["clean"]["metrics"]["top1"], abs=2e-3)

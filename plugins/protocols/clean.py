@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from plugins.annotations.cleanlab import CLEAN, CORRECTABLE, NEITHER, STATUS_NAMES
 from plugins.contracts import Score
+from plugins.metrics.accuracy import top_k_hits
 from plugins.metrics.noise_curve import noise_curve
 from plugins.predictions import Predictions
-from plugins.protocols.single_label import accuracy_with_interval, score_single_label, top_k_hits
+from plugins.protocols.single_label import accuracy_with_interval, score_single_label
 from plugins.registry import register
 from plugins.testset import LabelSetData
 

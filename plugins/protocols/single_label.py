@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from plugins import registry
 from plugins.contracts import Score
+from plugins.metrics.accuracy import top_k_hits
 from plugins.metrics.calibration import brier_per_example, expected_calibration_error, nll_per_example
 from plugins.metrics.intervals import wilson_interval
 from plugins.predictions import Predictions
-
-
-def top_k_hits(top_classes: np.ndarray, targets: np.ndarray, k: int, alternative: np.ndarray | None) -> np.ndarray:
-    """bool [N]: the label (or, where alternative >= 0, the second accepted label) is among the top k."""
-    hits = (top_classes[:, :k] == targets[:, None]).any(axis=1)
-    if alternative is not None:
-        hits |= (alternative >= 0) & (top_classes[:, :k] == alternative[:, None]).any(axis=1)
-    return hits
 
 
 def accuracy_with_interval(hits: np.ndarray) -> tuple[float, tuple[float, float]]:
@@ -30,7 +24,8 @@ def score_single_label(
     """top1, top5 (with Wilson intervals), ece, nll and brier against targets [N], over the kept examples.
 
     Per-example values are computed on all N and averaged over the kept ones: no copy of the probabilities.
-    NLL and Brier use targets (for a multi-label example, its first label).
+    NLL and Brier use targets (for a multi-label example, its first label). Any other registered metric
+    (a third party's) is computed too, on the kept examples.
     """
     kept = np.ones(len(targets), bool) if kept is None else kept
     top1_hits = top_k_hits(predictions.top_classes, targets, 1, alternative) & kept
@@ -39,7 +34,7 @@ def score_single_label(
     top5, top5_interval = accuracy_with_interval(top5_hits[kept])
     confidence = predictions.top_probs[kept, 0].astype(np.float64)
     empty = not kept.any()
-    return Score(
+    score = Score(
         metrics={
             "top1": top1,
             "top5": top5,
@@ -52,3 +47,9 @@ def score_single_label(
         correct=top1_hits,
         per_example=np.where(kept, top1_hits, np.nan),
     )
+    extra = [name for name in registry.names("metric") if name not in score.metrics]
+    if extra:
+        kept_predictions, kept_targets = predictions.subset(kept), targets[kept]
+        for name in extra:
+            score.metrics[name] = float(registry.get("metric", name)(kept_predictions, kept_targets))
+    return score
