@@ -12,7 +12,7 @@ from plugins.metrics.paired import TIE_P_VALUE, mcnemar_exact_p
 
 # What each protocol's leaderboard shows: (metric, column title); metrics named in LOSSES are lower-better.
 COLUMNS = {
-    "original": [("top1", "Top-1"), ("top5", "Top-5"), ("ece", "ECE"), ("nll", "NLL")],
+    "original": [("top1", "Top-1"), ("top5", "Top-5"), ("ece", "ECE (15 bins)"), ("nll", "NLL")],
     "clean": [
         ("top1", "Clean top-1"),
         ("top5", "Clean top-5"),
@@ -23,6 +23,15 @@ COLUMNS = {
     "soft": [("human_agreement", "Human agreement"), ("cross_entropy", "Cross-entropy")],
 }
 LOSSES = {"ece", "nll", "brier", "cross_entropy"}
+# How the submission page names metrics whose key alone would not say enough.
+METRIC_TITLES = {
+    "ece": "ECE (15 equal-width bins)",
+    "nll": "NLL",
+    "brier": "Brier score",
+    "correctable_top1_original": "top1 on correctable examples, original labels",
+    "correctable_top1_corrected": "top1 on correctable examples, corrected labels",
+    "multi_label_share": "share with several plausible labels",
+}
 
 
 @dataclass

@@ -106,3 +106,12 @@ def test_the_form_shows_why_a_model_was_refused(cifar10, alice, client, onnx_tes
 @pytest.mark.parametrize("path", ["/", "/testsets/cifar10/", "/accounts/login/"])
 def test_public_pages_render(cifar10, client, path):
     assert client.get(path).status_code == 200
+
+
+def test_calibration_is_shown_with_its_bin_count(cifar10, alice, client):
+    submission = finished_submission(cifar10, alice, "Calibrated", 0.8, 0.99)
+    result = submission.results.get()
+    result.metrics = {**result.metrics, "ece": 0.12}
+    result.save()
+    assert "ECE (15 equal-width bins)" in client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "ECE (15 bins)" in client.get("/testsets/cifar10/").content.decode()

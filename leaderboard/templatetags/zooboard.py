@@ -40,3 +40,10 @@ def interval(pair) -> str:
         return ""
     low, high = pair
     return f"{low * 100:.2f}–{high * 100:.2f}"
+
+
+@register.filter
+def metric_title(name: str) -> str:
+    from leaderboard.ranking import METRIC_TITLES
+
+    return METRIC_TITLES.get(name, name)
