@@ -117,12 +117,7 @@ def rescore_label_set(testset_name: str, label_set_name: str, version: int | Non
     testset = TestSet.objects.get(name=testset_name)
     root = testset_root(settings.ZOOBOARD_DATA_DIR, testset.name, testset.version)
     manifest = TestSetManifest.load(root)
-    infos = [info for info in manifest.label_sets if info.name == label_set_name]
-    info = (
-        next((i for i in infos if i.version == version), None)
-        if version
-        else manifest.current_label_set(label_set_name)
-    )
+    info = manifest.current_label_set(label_set_name, version)
     if info is None:
         raise LookupError(
             f"test set {testset_name} has no label set {label_set_name!r}" + (f" version {version}" if version else "")

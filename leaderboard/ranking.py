@@ -53,10 +53,8 @@ def current_label_set(testset: TestSet, name: str, version: int | None = None) -
     return label_sets.order_by("-version").first()
 
 
-def leaderboard_rows(
-    testset: TestSet, label_set_name: str = "original", version: int | None = None, include_hidden: bool = False
-) -> list[Row]:
-    label_set = current_label_set(testset, label_set_name, version)
+def leaderboard_rows(testset: TestSet, label_set: LabelSet | None, include_hidden: bool = False) -> list[Row]:
+    """The ranked rows under label_set (see current_label_set), each with its neighbours' paired test."""
     if label_set is None:
         return []
     results = (

@@ -50,9 +50,9 @@ class TestSetManifest:
         partial.write_text(json.dumps(asdict(self), indent=2))
         partial.replace(root / MANIFEST)  # workers reading it never see half a manifest
 
-    def current_label_set(self, name: str) -> LabelSetInfo | None:
-        """The newest version of the named label set."""
-        versions = [info for info in self.label_sets if info.name == name]
+    def current_label_set(self, name: str, version: int | None = None) -> LabelSetInfo | None:
+        """The named label set at the given version, or its newest version; None if there is no such one."""
+        versions = [info for info in self.label_sets if info.name == name and version in (None, info.version)]
         return max(versions, key=lambda info: info.version, default=None)
 
     def current_label_sets(self) -> list[LabelSetInfo]:
@@ -63,10 +63,7 @@ class TestSetManifest:
         path = root / MANIFEST
         if not path.exists():
             raise FileNotFoundError(f"no test set at {root} (missing {MANIFEST}); run manage.py import_testset")
-        return cls.load_dict(json.loads(path.read_text()))
-
-    @classmethod
-    def load_dict(cls, values: dict) -> TestSetManifest:
+        values = json.loads(path.read_text())
         values = {**values, "label_sets": [LabelSetInfo(**info) for info in values["label_sets"]]}
         return cls(**values)
 

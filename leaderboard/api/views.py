@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from leaderboard.api.serializers import SubmissionCreateSerializer, SubmissionSerializer, TestSetSerializer
 from leaderboard.models import InvalidTransition, Status, Submission, TestSet
-from leaderboard.ranking import leaderboard_rows
+from leaderboard.ranking import current_label_set, leaderboard_rows
 from leaderboard.submitting import create_submission
 from plugins.contracts import ModelSource
 
@@ -83,7 +83,7 @@ class TestSetViewSet(viewsets.ReadOnlyModelViewSet):
         """Ranked done submissions under a label set (?label_set=original, the current version by default)."""
         testset = self.get_object()
         label_set_name = request.query_params.get("label_set", "original")
-        rows = leaderboard_rows(testset, label_set_name)
+        rows = leaderboard_rows(testset, current_label_set(testset, label_set_name))
         return Response(
             {
                 "testset": testset.name,

@@ -10,7 +10,7 @@ from leaderboard.ranking import COLUMNS, current_label_set, leaderboard_rows
 
 def index(request):
     testsets = TestSet.objects.prefetch_related("label_sets")
-    boards = [(testset, leaderboard_rows(testset)[:5]) for testset in testsets]
+    boards = [(testset, leaderboard_rows(testset, current_label_set(testset, "original"))[:5]) for testset in testsets]
     return render(request, "leaderboard/index.html", {"boards": boards, "columns": COLUMNS["original"]})
 
 
@@ -19,7 +19,8 @@ def leaderboard(request, name: str):
     label_set_name = request.GET.get("label_set", "original")
     version = int(request.GET["version"]) if request.GET.get("version", "").isdigit() else None
     label_set = current_label_set(testset, label_set_name, version)
-    rows = leaderboard_rows(testset, label_set_name, version)
+    rows = leaderboard_rows(testset, label_set)
+    current = list(testset.label_sets.filter(is_current=True).order_by("id"))
     pending = testset.submissions.filter(hidden=False).exclude(status__in=["done", "failed", "cancelled"])
     return render(
         request,
@@ -28,12 +29,10 @@ def leaderboard(request, name: str):
             "testset": testset,
             "rows": rows,
             "label_set": label_set,
-            "label_sets": testset.label_sets.filter(is_current=True).order_by("id"),
+            "label_sets": current,
             "versions": testset.label_sets.filter(name=label_set_name).order_by("-version"),
             "columns": COLUMNS.get(label_set.protocol, []) if label_set else [],
-            "beside": [
-                ls for ls in testset.label_sets.filter(is_current=True).order_by("id") if ls.name != label_set_name
-            ],
+            "beside": [other for other in current if other.name != label_set_name],
             "pending": pending.select_related("owner"),
         },
     )
