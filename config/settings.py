@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import env, positive_int, secret_key, strict_bool
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -99,6 +101,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Celery: a real broker in CI and production; the demo's default is kombu's filesystem transport.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 ZOOBOARD_CPU_QUEUE = env.str("ZOOBOARD_CPU_QUEUE", default="cpu")
+ZOOBOARD_GPU_QUEUE = env.str("ZOOBOARD_GPU_QUEUE", default="gpu")
+# Where evaluations go: the gpu queue where GPU workers run (python -m evaluator.workers), else cpu.
+# Re-scoring is numpy work and always goes to the cpu queue.
+ZOOBOARD_EVALUATION_QUEUE = env.str("ZOOBOARD_EVALUATION_QUEUE", default=ZOOBOARD_CPU_QUEUE)
+if ZOOBOARD_EVALUATION_QUEUE not in (ZOOBOARD_CPU_QUEUE, ZOOBOARD_GPU_QUEUE):
+    raise ImproperlyConfigured(
+        f"ZOOBOARD_EVALUATION_QUEUE must be {ZOOBOARD_CPU_QUEUE!r} or {ZOOBOARD_GPU_QUEUE!r}, "
+        f"not {ZOOBOARD_EVALUATION_QUEUE!r}"
+    )
+# auto: bfloat16 on GPUs that support it, where it keeps float32's top-1 on a sample; float32; bfloat16.
+ZOOBOARD_PRECISION = env.str("ZOOBOARD_PRECISION", default="auto")
+if ZOOBOARD_PRECISION not in ("auto", "float32", "bfloat16"):
+    raise ImproperlyConfigured(f"ZOOBOARD_PRECISION must be auto, float32 or bfloat16, not {ZOOBOARD_PRECISION!r}")
+ZOOBOARD_LATENCY_RUNS = positive_int("ZOOBOARD_LATENCY_RUNS", 50)  # timed batch-1 runs per evaluation
 ZOOBOARD_SOFT_TIME_LIMIT = positive_int("ZOOBOARD_SOFT_TIME_LIMIT", 3600)
 CELERY_TASK_DEFAULT_QUEUE = ZOOBOARD_CPU_QUEUE
 CELERY_TASK_ACKS_LATE = True  # a task lost with its worker is delivered again...
@@ -111,12 +127,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # kombu's default is ./control, beside the code
         "store_processed": False,
     }
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False  # the filesystem transport has no broadcast

@@ -85,8 +85,15 @@ def _run(submission: Submission) -> None:
         predictions_path=predictions_path(submission.pk),
         batch_size=settings.ZOOBOARD_BATCH_SIZE,
         on_progress=_progress_reporter(submission.pk),
+        precision=settings.ZOOBOARD_PRECISION,
+        latency_runs=settings.ZOOBOARD_LATENCY_RUNS,
     )
-    submission.move_to(Status.SCORING, progress_done=submission.progress_total, provider=evaluation.provider)
+    submission.move_to(
+        Status.SCORING,
+        progress_done=submission.progress_total,
+        provider=evaluation.provider,
+        efficiency=evaluation.efficiency,
+    )
     score(evaluation, root, settings.ZOOBOARD_MIN_SLICE)
     Result.objects.store(submission, evaluation.scores)
     submission.move_to(Status.DONE, timings={key: round(value, 3) for key, value in evaluation.seconds.items()})

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 def enqueue_evaluation(submission_id: int) -> bool:
     """Sends the task; on a broker failure the submission stays queued and is logged for `requeue`."""
     try:
-        app.send_task(EVALUATE_TASK, args=[submission_id], queue=settings.ZOOBOARD_CPU_QUEUE)
+        app.send_task(EVALUATE_TASK, args=[submission_id], queue=settings.ZOOBOARD_EVALUATION_QUEUE)
     except Exception:
         log.exception("could not enqueue submission %s; it stays queued", submission_id)
         return False

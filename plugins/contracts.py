@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -58,6 +58,26 @@ class Predictor(Protocol):
         """float32 [n, 3, H, W] in, float32 [n, C] scores out (logits or probabilities, per the recipe)."""
 
 
+class StreamingPredictor(Predictor, Protocol):
+    """Optional extras a predictor may offer; the engine uses each one the predictor has.
+
+    A predictor without them gets normalised float32 batches one at a time through predict()."""
+
+    def predict_into(
+        self, pixels: np.ndarray, out: np.ndarray, recipe: Recipe, batch_size: int, on_batch: Callable[[int], None]
+    ) -> None:
+        """uint8 [N, S, S, 3] pixels in (normalise them itself, e.g. on its device); float32 scores written to
+        out [N, C]; on_batch(examples done) after each batch. Raises DeviceOutOfMemory(done) when a batch does
+        not fit, having written the first `done` rows, so the engine can go on with smaller batches."""
+
+    def settle_precision(self, sample: np.ndarray, recipe: Recipe, policy: str) -> dict:
+        """Picks the precision to run in (e.g. bfloat16 where it leaves a float32 run's predictions on the uint8
+        sample intact) and returns what it compared, for the record. policy: auto, float32 or bfloat16."""
+
+    def peak_memory(self) -> dict | None:
+        """{"bytes": peak, "kind": "device"} measured by the framework since load, or None if it cannot tell."""
+
+
 class ModelFormat(Protocol):
     name: str
     file_suffix: str  # how a stored upload of this format is named, e.g. ".onnx"
@@ -67,6 +87,9 @@ class ModelFormat(Protocol):
 
     def load(self, source: ModelSource, recipe: Recipe, num_classes: int) -> Predictor:
         """Loads the model on the worker, never downloading. Raises SubmissionError for the submitter's problems."""
+
+    def cost(self, source: ModelSource, recipe: Recipe, num_classes: int) -> dict:
+        """Optional: {"parameters": count, "macs": multiply-accumulates per image at the recipe's input size}."""
 
 
 class TestSetReader(Protocol):

@@ -27,7 +27,7 @@ def test_a_model_exported_with_a_fixed_batch_of_one_runs_on_any_batch(tmp_path):
     info = ONNX.inspect(ModelSource(path), 10)
     assert info.details["input_shape"] == [1, 3, 32, 32]
     pixels = np.random.default_rng(0).integers(0, 256, (7, 32, 32, 3), dtype=np.uint8)
-    predictions = run_model(
+    predictions, _ = run_model(
         ONNX.load(ModelSource(path), Recipe(input_size=32), 10), pixels, Recipe(input_size=32), 10, batch_size=4
     )
     assert len(predictions) == 7

@@ -27,6 +27,8 @@ def manage_check(**env):
     [
         ("DEBUG", "ture", "DEBUG must be true or false"),
         ("ZOOBOARD_MAX_UPLOAD_MB", "lots", "ZOOBOARD_MAX_UPLOAD_MB must be a positive whole number, not 'lots'"),
+        ("ZOOBOARD_EVALUATION_QUEUE", "tpu", "ZOOBOARD_EVALUATION_QUEUE must be 'cpu' or 'gpu', not 'tpu'"),
+        ("ZOOBOARD_PRECISION", "fp8", "ZOOBOARD_PRECISION must be auto, float32 or bfloat16, not 'fp8'"),
     ],
 )
 def test_a_malformed_value_stops_start_up_naming_the_variable(name, value, expected):

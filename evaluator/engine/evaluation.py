@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from evaluator.engine.efficiency import LATENCY_RUNS, ResidentMemoryPeak, batch1_latency, machine
 from evaluator.engine.pixel_cache import cached_pixels
 from evaluator.engine.run import run_model
 from evaluator.engine.scoring import DEFAULT_MIN_SLICE, score_all
@@ -14,17 +19,22 @@ from plugins import registry
 from plugins.contracts import ModelSource
 from plugins.predictions import Predictions
 from plugins.recipe import Recipe
-from plugins.testset import TestSetManifest
+from plugins.testset import LabelSetData, TestSetManifest
 
 DEFAULT_BATCH_SIZE = 256
+# How many examples (evenly spread over the test set) bfloat16 is checked against float32 on.
+PRECISION_SAMPLE = 512
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class Evaluation:
     predictions: Predictions
     provider: str
-    seconds: dict = field(default_factory=dict)  # load, pixels, run, score
+    seconds: dict = field(default_factory=dict)  # load, pixels, precision, run, latency, score; to_first_batch
     scores: dict = field(default_factory=dict)  # label set name -> score_label_set's dict
+    efficiency: dict = field(default_factory=dict)  # what running the model cost, and on what
 
 
 def predict(
@@ -35,35 +45,48 @@ def predict(
     predictions_path: Path | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
+    precision: str = "auto",
+    latency_runs: int = LATENCY_RUNS,
 ) -> Evaluation:
     """Loads the model and streams the test set through it once; stores the predictions if given a path.
 
     on_progress(done, total) is called as examples are predicted; it may raise to stop the run.
+    precision: auto, float32 or bfloat16, for predictors that can choose (see StreamingPredictor).
     """
     manifest = TestSetManifest.load(testset_root)
-    seconds = {}
-    started = time.perf_counter()
-    predictor = registry.get("model_format", format_name).load(source, recipe, len(manifest.class_names))
-    seconds["load"] = time.perf_counter() - started
+    num_classes, total = len(manifest.class_names), manifest.num_examples
+    model_format = registry.get("model_format", format_name)
+    seconds, started = {}, time.perf_counter()
 
-    started = time.perf_counter()
-    pixels = cached_pixels(testset_root, manifest, recipe)
-    seconds["pixels"] = time.perf_counter() - started
+    def on_batch(done: int) -> None:
+        seconds.setdefault("to_first_batch", time.perf_counter() - started)
+        if on_progress:
+            on_progress(done, total)
 
-    started = time.perf_counter()
-    total = manifest.num_examples
-    predictions = run_model(
-        predictor,
-        pixels,
-        recipe,
-        len(manifest.class_names),
-        batch_size,
-        on_batch=(lambda done: on_progress(done, total)) if on_progress else None,
-    )
-    seconds["run"] = time.perf_counter() - started
+    with ResidentMemoryPeak() as host_memory:
+        with _timed(seconds, "load"):
+            predictor = model_format.load(source, recipe, num_classes)
+        with _timed(seconds, "pixels"):
+            pixels = cached_pixels(testset_root, manifest, recipe)
+        with _timed(seconds, "precision"):
+            precision_record = _settle_precision(predictor, pixels, testset_root, manifest, recipe, precision)
+        with _timed(seconds, "run"):
+            predictions, final_batch_size = run_model(predictor, pixels, recipe, num_classes, batch_size, on_batch)
+        with _timed(seconds, "latency"):
+            latency = batch1_latency(predictor, pixels, recipe, latency_runs) if latency_runs else None
     if predictions_path is not None:
         predictions.save(predictions_path)
-    return Evaluation(predictions, predictor.provider, seconds)
+    efficiency = {
+        **_cost(model_format, source, recipe, num_classes),
+        "throughput": round(total / seconds["run"], 1) if seconds["run"] else None,
+        "batch_size": final_batch_size,
+        "latency": latency,
+        "peak_memory": _peak_memory(predictor) or host_memory.record(),
+        "precision": precision_record,
+        "provider": predictor.provider,
+        "machine": machine(predictor.provider),
+    }
+    return Evaluation(predictions, predictor.provider, seconds, efficiency=efficiency)
 
 
 def score(evaluation: Evaluation, testset_root: Path, min_slice: int = DEFAULT_MIN_SLICE) -> Evaluation:
@@ -85,3 +108,34 @@ def evaluate(
 ) -> Evaluation:
     """predict then score."""
     return score(predict(source, format_name, recipe, testset_root, **options), testset_root, min_slice)
+
+
+@contextlib.contextmanager
+def _timed(seconds: dict, name: str):
+    started = time.perf_counter()
+    yield
+    seconds[name] = time.perf_counter() - started
+
+
+def _settle_precision(predictor, pixels, root: Path, manifest: TestSetManifest, recipe: Recipe, policy: str) -> dict:
+    if not hasattr(predictor, "settle_precision"):
+        return {"precision": "float32", "reason": "the model's format runs as exported"}
+    indices = np.unique(np.linspace(0, len(pixels) - 1, min(len(pixels), PRECISION_SAMPLE)).astype(np.int64))
+    original = manifest.current_label_set("original")
+    labels = LabelSetData.load(root, original).arrays if original else {}
+    targets = labels["targets"][indices] if "targets" in labels else None
+    return predictor.settle_precision(np.asarray(pixels[indices]), targets, recipe, policy)
+
+
+def _peak_memory(predictor) -> dict | None:
+    return predictor.peak_memory() if hasattr(predictor, "peak_memory") else None
+
+
+def _cost(model_format, source: ModelSource, recipe: Recipe, num_classes: int) -> dict:
+    if not hasattr(model_format, "cost"):
+        return {}
+    try:
+        return model_format.cost(source, recipe, num_classes)
+    except Exception:  # a figure we could not count must not cost the submitter their evaluation
+        log.exception("could not count the cost of a %s model", model_format.name)
+        return {}

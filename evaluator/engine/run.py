@@ -6,11 +6,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from evaluator.engine.batches import normalised_batches
+from evaluator.engine.streaming import stream_scores
 from plugins.contracts import Predictor
 from plugins.errors import SubmissionError
 from plugins.predictions import Predictions, softmax
 from plugins.recipe import Recipe
+
+SOFTMAX_CHUNK = 4096  # rows at a time, so float64 softmax never needs a second full-size copy
 
 
 def run_model(
@@ -20,28 +22,20 @@ def run_model(
     num_classes: int,
     batch_size: int,
     on_batch: Callable[[int], None] | None = None,
-) -> Predictions:
-    """Runs every example once; on_batch(examples done) after each batch (it may raise to cancel)."""
-    probs = np.empty((len(pixels), num_classes), np.float32)
-    for start, batch in normalised_batches(pixels, recipe, batch_size):
-        scores = predictor.predict(batch)
-        _check_scores(scores, len(batch), num_classes)
-        probs[start : start + len(batch)] = softmax(scores.astype(np.float64)) if recipe.output == "logits" else scores
-        if on_batch:
-            on_batch(start + len(batch))
-    if recipe.output == "probabilities":
-        _check_probabilities(probs)
-    return Predictions.from_probabilities(probs)
+) -> tuple[Predictions, int]:
+    """Runs every example once; on_batch(examples done) after each batch (it may raise to cancel).
 
-
-def _check_scores(scores: np.ndarray, batch_size: int, num_classes: int) -> None:
-    if scores.ndim != 2 or scores.shape != (batch_size, num_classes):
-        raise SubmissionError(
-            f"the model returned an output of shape {list(scores.shape)} for a batch of "
-            f"{batch_size}; expected [{batch_size}, {num_classes}]"
-        )
+    Returns the predictions and the batch size that ran to the end (smaller if the device ran out of memory)."""
+    scores, batch_size = stream_scores(predictor, pixels, recipe, num_classes, batch_size, on_batch)
     if not np.isfinite(scores).all():
         raise SubmissionError("the model's output contains NaN or infinite values")
+    if recipe.output == "logits":
+        for start in range(0, len(scores), SOFTMAX_CHUNK):
+            chunk = scores[start : start + SOFTMAX_CHUNK]
+            chunk[:] = softmax(chunk.astype(np.float64))
+    else:
+        _check_probabilities(scores)
+    return Predictions.from_probabilities(scores), batch_size
 
 
 def _check_probabilities(probs: np.ndarray) -> None:

@@ -87,6 +87,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "error_message",
             "provider",
             "timings",
+            "efficiency",
             "created_at",
             "started_at",
             "finished_at",

@@ -101,6 +101,7 @@ class TestSetViewSet(viewsets.ReadOnlyModelViewSet):
                         "p_value_next": row.p_value_next,
                         "tied_with_next": row.tied_with_next,
                         "finished_at": row.result.submission.finished_at,
+                        "efficiency": row.result.submission.efficiency,
                     }
                     for row in rows
                 ],

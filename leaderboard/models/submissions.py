@@ -66,6 +66,9 @@ class Submission(models.Model):
     error_message = models.TextField(blank=True, help_text="shown to the submitter")
     provider = models.CharField(max_length=100, blank=True, help_text="what actually ran the model")
     timings = models.JSONField(default=dict, blank=True)
+    efficiency = models.JSONField(
+        default=dict, blank=True, help_text="what running the model cost (size, speed, memory) and on what machine"
+    )
     hidden = models.BooleanField(default=False, help_text="moderation: hidden from public leaderboards")
 
     created_at = models.DateTimeField(auto_now_add=True)

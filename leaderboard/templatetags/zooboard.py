@@ -47,3 +47,30 @@ def metric_title(name: str) -> str:
     from leaderboard.ranking import METRIC_TITLES
 
     return METRIC_TITLES.get(name, name)
+
+
+@register.filter
+def millions(count) -> str:
+    """851018 -> '0.85 M': parameter counts as model cards give them."""
+    if count is None:
+        return "–"
+    return f"{count / 1e6:.2f} M" if count < 1e7 else f"{count / 1e6:.1f} M"
+
+
+@register.filter
+def giga(count) -> str:
+    """126813066 -> '0.127': multiply-accumulates in billions."""
+    if count is None:
+        return "–"
+    return f"{count / 1e9:.3f}" if count < 1e10 else f"{count / 1e9:.1f}"
+
+
+@register.filter
+def mebibytes(count) -> str:
+    return "–" if count is None else f"{count / 2**20:,.0f} MiB"
+
+
+@register.filter
+def rate(value) -> str:
+    """Images per second, without false precision."""
+    return "–" if value is None else f"{value:,.0f}"

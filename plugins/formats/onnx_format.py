@@ -10,7 +10,7 @@ import onnx
 from google.protobuf.message import DecodeError
 
 from plugins.contracts import ModelInfo, ModelSource
-from plugins.errors import SubmissionError
+from plugins.errors import DeviceOutOfMemory, SubmissionError
 from plugins.recipe import METADATA_PREFIX, Recipe, recipe_values_from_metadata
 from plugins.registry import register
 
@@ -121,6 +121,22 @@ class OnnxFormat:
             name=props.get(METADATA_PREFIX + "name", "").strip(),
         )
 
+    def cost(self, source: ModelSource, recipe: Recipe, num_classes: int) -> dict:
+        """Parameters (initializer elements) and MACs per image, counted by onnx-tool at the recipe's input size."""
+        model = _load_without_external_data(_model_file(source))
+        figures = {"parameters": sum(math.prod(tensor.dims) for tensor in model.graph.initializer), "macs": None}
+        try:
+            import onnx_tool
+
+            graph = onnx_tool.Model(model).graph
+            graph.shape_infer({graph.input[0]: np.zeros((1, 3, recipe.input_size, recipe.input_size), np.float32)})
+            graph.profile()
+            figures["macs"] = int(sum(graph.macs))
+        except Exception as error:  # an operator onnx-tool does not know: the figure is left out, not the model
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            figures["macs_error"] = f"onnx-tool could not count it: {reason}"
+        return figures
+
     def load(self, source: ModelSource, recipe: Recipe, num_classes: int) -> OnnxPredictor:
         import onnxruntime
 
@@ -158,5 +174,8 @@ class OnnxPredictor:
         try:
             (scores,) = self.session.run(None, {self.input_name: batch})
         except Exception as error:
-            raise SubmissionError(f"the model failed while running: {str(error).splitlines()[0]}") from None
+            message = str(error)
+            if "Failed to allocate memory" in message or "out of memory" in message.lower():
+                raise DeviceOutOfMemory() from None  # the engine goes on with smaller batches
+            raise SubmissionError(f"the model failed while running: {message.splitlines()[0]}") from None
         return scores

@@ -8,8 +8,6 @@ import os
 import re
 from pathlib import Path
 
-import numpy as np
-
 from plugins.contracts import ModelInfo, ModelSource
 from plugins.errors import SubmissionError
 from plugins.registry import register
@@ -152,6 +150,21 @@ class TimmFormat:
             name=source.identifier if source.file is None else "",
         )
 
+    def cost(self, source: ModelSource, recipe, num_classes: int) -> dict:
+        """Parameters and MACs per image, counted by torch's FlopCounterMode on the meta device (no weights)."""
+        import torch
+        from torch.utils.flop_counter import FlopCounterMode
+
+        architecture, tag = parse_identifier(source.identifier)
+        model = _create(architecture, tag, num_classes, "meta").eval()
+        image = torch.empty(1, 3, recipe.input_size, recipe.input_size, device="meta")
+        with FlopCounterMode(display=False) as counter, torch.inference_mode():
+            model(image)
+        return {
+            "parameters": sum(parameter.numel() for parameter in model.parameters()),
+            "macs": counter.get_total_flops() // 2,  # it counts a multiply-accumulate as two operations
+        }
+
     def _pretrained_file(self, architecture: str, tag: str | None, model, num_classes: int) -> Path:
         pretrained_classes = model.pretrained_cfg.get("num_classes")
         if pretrained_classes != num_classes:
@@ -170,9 +183,11 @@ class TimmFormat:
             )
         return path
 
-    def load(self, source: ModelSource, recipe, num_classes: int) -> TorchPredictor:
+    def load(self, source: ModelSource, recipe, num_classes: int):
         import torch
         from safetensors.torch import load_file
+
+        from plugins.formats.torch_predictor import TorchPredictor
 
         architecture, tag = parse_identifier(source.identifier)
         # built for real (not from meta) so that buffers computed at construction are right
@@ -182,22 +197,4 @@ class TimmFormat:
         _check_weights_fit(path, model, architecture, num_classes)
         model.load_state_dict(load_file(str(path)), strict=True)
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return TorchPredictor(model.eval().to(device), device)
-
-
-class TorchPredictor:
-    def __init__(self, model, device):
-        import torch
-
-        self.model, self.device = model, device
-        self.provider = f"torch {torch.__version__} on {device.type}"
-
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        import torch
-
-        try:
-            with torch.inference_mode():
-                scores = self.model(torch.from_numpy(batch).to(self.device))
-        except RuntimeError as error:
-            raise SubmissionError(f"the model failed while running: {str(error).splitlines()[0]}") from None
-        return scores.float().cpu().numpy()
+        return TorchPredictor(model.eval().to(device), device, num_classes)

@@ -22,6 +22,15 @@ def _services_missing() -> str | None:
     return None
 
 
+def require_services() -> None:
+    """Skips the test where the services are missing, or fails it where ZOOBOARD_REQUIRE_SERVICES=1."""
+    missing = _services_missing()
+    if missing:
+        if os.environ.get("ZOOBOARD_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"ZOOBOARD_REQUIRE_SERVICES=1 but {missing}")
+        pytest.skip(missing)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -37,11 +46,7 @@ def worker_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def worker(django_db_setup, data_dir, tmp_path_factory, worker_env):
     """One real worker process (prefork pool, one child) for the module, on a queue no one else uses."""
-    missing = _services_missing()
-    if missing:
-        if os.environ.get("ZOOBOARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"ZOOBOARD_REQUIRE_SERVICES=1 but {missing}")
-        pytest.skip(missing)
+    require_services()
     process = Worker(f"test-{uuid.uuid4().hex[:10]}", tmp_path_factory.mktemp("worker"), data_dir, worker_env)
     yield process
     process.stop()
@@ -59,7 +64,7 @@ def site(worker, data_dir):
 @pytest.fixture
 def queue_settings(worker, settings):
     """This process enqueues to the worker's queue and stores uploads where the worker reads them."""
-    settings.ZOOBOARD_CPU_QUEUE = worker.queue
+    settings.ZOOBOARD_CPU_QUEUE = settings.ZOOBOARD_EVALUATION_QUEUE = worker.queue
     settings.MEDIA_ROOT = worker.media_dir
     return settings
 

@@ -35,6 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--channel-order", choices=["RGB", "BGR"])
         parser.add_argument("--output", choices=["logits", "probabilities"])
         parser.add_argument("--batch-size", type=int, default=256)
+        parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default=settings.ZOOBOARD_PRECISION)
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, **options):
@@ -61,7 +62,14 @@ class Command(BaseCommand):
         defaults = Recipe.from_dict(manifest.default_preprocessing)
         _, recipe = check_model(model_format, source, len(manifest.class_names), recipe_values, defaults)
         result = evaluate(
-            source, model_format, recipe, root, settings.ZOOBOARD_MIN_SLICE, batch_size=options["batch_size"]
+            source,
+            model_format,
+            recipe,
+            root,
+            settings.ZOOBOARD_MIN_SLICE,
+            batch_size=options["batch_size"],
+            precision=options["precision"],
+            latency_runs=settings.ZOOBOARD_LATENCY_RUNS,
         )
         return {
             "model": options["model"],
@@ -70,5 +78,6 @@ class Command(BaseCommand):
             "preprocessing": recipe.to_dict(),
             "provider": result.provider,
             "seconds": {key: round(value, 3) for key, value in result.seconds.items()},
+            "efficiency": result.efficiency,
             "label_sets": json_ready(result.scores),
         }

@@ -1,0 +1,173 @@
+"""Runs a torch module as fast as its device allows.
+
+uint8 pixels go through pinned memory to the device on a side stream, overlapped with the model's work, and are
+normalised there (timm's PrefetchLoader). bfloat16 autocast, with channels_last on a GPU, is used only where it
+leaves a float32 run's predictions on a sample intact. A batch that does not fit raises DeviceOutOfMemory, so the
+engine can go on with smaller ones. The same code runs on the CPU, where the tests exercise it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from timm.data.loader import PrefetchLoader
+from torch.utils.data import DataLoader, Dataset
+
+from plugins.errors import DeviceOutOfMemory, SubmissionError
+from plugins.recipe import Recipe
+
+PRECISION_POLICIES = ("auto", "float32", "bfloat16")
+# bfloat16 is kept only if at least this share of the sample keeps its float32 top-1 class.
+MIN_TOP1_AGREEMENT = 0.99
+
+
+class TorchPredictor:
+    def __init__(self, model: torch.nn.Module, device: torch.device, num_classes: int):
+        self.model, self.device, self.num_classes = model.eval(), device, num_classes
+        self.precision = "float32"
+        self.channels_last = False
+        self.provider = f"torch {torch.__version__} on {device.type}"
+        if device.type == "cuda":
+            # float32 means float32: cuDNN would otherwise run convolutions in TF32
+            torch.backends.cudnn.allow_tf32 = False
+            torch.cuda.reset_peak_memory_stats(device)
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """The plain contract (float32 NCHW in); the batch-1 latency is measured through it."""
+        try:
+            with _model_errors():
+                return self._forward(torch.from_numpy(batch).to(self.device)).float().cpu().numpy()
+        except torch.OutOfMemoryError:
+            pass
+        self._release()
+        raise DeviceOutOfMemory(0)
+
+    def predict_into(
+        self, pixels: np.ndarray, out: np.ndarray, recipe: Recipe, batch_size: int, on_batch: Callable[[int], None]
+    ) -> None:
+        # Scores stay on the device until the end: copying each batch back would make the host wait for the
+        # device after every batch instead of preparing the next one.
+        outputs, done, out_of_memory = [], 0, False
+        try:
+            for inputs, _ in self._device_batches(pixels, recipe, batch_size):
+                with _model_errors():
+                    scores = self._forward(inputs)
+                if tuple(scores.shape) != (len(inputs), out.shape[1]):
+                    raise SubmissionError(
+                        f"the model returned an output of shape {list(scores.shape)} for a batch of "
+                        f"{len(inputs)}; expected [{len(inputs)}, {out.shape[1]}]"
+                    )
+                outputs.append(scores)
+                done += len(inputs)
+                on_batch(done)
+        except torch.OutOfMemoryError:
+            out_of_memory = True  # raised below, once this handler has let go of the failed batch's tensors
+        finally:
+            position = 0
+            for scores in outputs:
+                out[position : position + len(scores)] = scores.cpu().float().numpy()
+                position += len(scores)
+        if out_of_memory:
+            outputs.clear()
+            self._release()
+            raise DeviceOutOfMemory(done)
+
+    def settle_precision(self, sample: np.ndarray, targets: np.ndarray | None, recipe: Recipe, policy: str) -> dict:
+        """Tries bfloat16 (and channels_last on a GPU) against float32 on the sample; keeps it if top-1 agrees."""
+        if policy not in PRECISION_POLICIES:
+            raise ValueError(f"precision policy must be one of {', '.join(PRECISION_POLICIES)}, not {policy!r}")
+        if policy == "float32" or (policy == "auto" and not self._bfloat16_pays()):
+            reason = "asked for" if policy == "float32" else "bfloat16 is used on GPUs that support it only"
+            return {"precision": "float32", "reason": reason}
+        reference = self._sample_scores(sample, recipe, "float32", channels_last=False)
+        try:
+            trial = self._sample_scores(sample, recipe, "bfloat16", channels_last=self.device.type == "cuda")
+        except (RuntimeError, SubmissionError) as error:
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            return {"precision": "float32", "candidate": "bfloat16", "reason": f"bfloat16 failed: {first_line}"}
+        agreement = float((reference.argmax(1) == trial.argmax(1)).mean())
+        record = {"candidate": "bfloat16", "sample": len(sample), "top1_agreement": round(agreement, 4)}
+        if targets is not None:
+            record["sample_top1"] = {
+                "float32": round(float((reference.argmax(1) == targets).mean()), 4),
+                "bfloat16": round(float((trial.argmax(1) == targets).mean()), 4),
+            }
+        if agreement >= MIN_TOP1_AGREEMENT and np.isfinite(trial).all():
+            self._use("bfloat16", channels_last=self.device.type == "cuda")
+            return {"precision": "bfloat16", "channels_last": self.channels_last, **record}
+        self._use("float32", channels_last=False)
+        return {"precision": "float32", "reason": f"bfloat16 kept only {agreement:.1%} of top-1 classes", **record}
+
+    def peak_memory(self) -> dict | None:
+        if self.device.type != "cuda":
+            return None
+        return {"bytes": torch.cuda.max_memory_allocated(self.device), "kind": "device"}
+
+    def _bfloat16_pays(self) -> bool:
+        return self.device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+    def _use(self, precision: str, channels_last: bool) -> None:
+        self.precision, self.channels_last = precision, channels_last
+        memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.model = self.model.to(memory_format=memory_format)
+
+    def _sample_scores(self, sample: np.ndarray, recipe: Recipe, precision: str, channels_last: bool) -> np.ndarray:
+        self._use(precision, channels_last)
+        scores = np.empty((len(sample), self.num_classes), np.float32)
+        self.predict_into(sample, scores, recipe, len(sample), lambda done: None)
+        return scores
+
+    def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
+        inputs = inputs.contiguous(memory_format=memory_format)
+        bfloat16 = self.precision == "bfloat16"
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bfloat16):
+            return self.model(inputs)
+
+    def _device_batches(self, pixels: np.ndarray, recipe: Recipe, batch_size: int) -> PrefetchLoader:
+        channels = [2, 1, 0] if recipe.channel_order == "BGR" else [0, 1, 2]
+        # PrefetchLoader computes (pixel - mean * 255) / (std * 255); our stats are in value_range units
+        mean = [recipe.mean[channel] / recipe.value_range for channel in channels]
+        std = [recipe.std[channel] / recipe.value_range for channel in channels]
+        loader = DataLoader(
+            _PixelBatches(pixels, batch_size, channels),
+            batch_size=None,  # the dataset hands out whole batches: slicing the memmap beats per-image collation
+            num_workers=0,  # a Celery pool process is a daemon and may not fork loader workers
+            pin_memory=self.device.type == "cuda",
+        )
+        return PrefetchLoader(loader, mean=mean, std=std, device=self.device)
+
+    def _release(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+
+class _PixelBatches(Dataset):
+    """Batch i of a uint8 [N, S, S, 3] array as an NCHW view of NHWC memory (channels_last), ready to pin."""
+
+    def __init__(self, pixels: np.ndarray, batch_size: int, channels: list[int]):
+        self.pixels, self.batch_size, self.channels = pixels, batch_size, channels
+        self.no_target = torch.empty(0)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.pixels) / self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        chunk = self.pixels[index * self.batch_size : (index + 1) * self.batch_size]
+        chunk = np.ascontiguousarray(chunk[..., self.channels]) if self.channels != [0, 1, 2] else np.array(chunk)
+        return torch.from_numpy(chunk).permute(0, 3, 1, 2), self.no_target
+
+
+@contextlib.contextmanager
+def _model_errors():
+    """A failure inside the submitter's model is theirs to fix; running out of memory is the engine's."""
+    try:
+        yield
+    except torch.OutOfMemoryError:
+        raise
+    except RuntimeError as error:
+        raise SubmissionError(f"the model failed while running: {str(error).splitlines()[0]}") from None

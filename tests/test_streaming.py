@@ -1,0 +1,190 @@
+"""The torch streaming path (pinned-memory loader, normalisation on the device, precision check) and the batch
+back-off on out-of-memory, on the CPU: the same code a GPU worker runs, with the device being the CPU."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import timm
+import torch
+
+from evaluator.engine.batches import normalised_batches
+from evaluator.engine.pixel_cache import cached_pixels
+from evaluator.engine.run import run_model
+from evaluator.engine.streaming import stream_scores
+from plugins.errors import DeviceOutOfMemory, SubmissionError
+from plugins.formats.torch_predictor import TorchPredictor
+from plugins.recipe import Recipe
+from plugins.testset import LabelSetData, TestSetManifest
+
+RECIPE = Recipe(input_size=32, crop_pct=1.0, mean=(0.49, 0.48, 0.45), std=(0.25, 0.24, 0.26))
+
+
+@pytest.fixture(scope="module")
+def pixels(cifar10_root):
+    manifest = TestSetManifest.load(cifar10_root)
+    return np.asarray(cached_pixels(cifar10_root, manifest, RECIPE)[:600])
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return timm.create_model("resnet18", num_classes=10).eval()
+
+
+class Plain:
+    """A predictor with only the plain contract, wrapping a torch model: float32 NCHW in, scores out."""
+
+    provider = "plain"
+
+    def __init__(self, model, fits: int | None = None):
+        self.model, self.fits, self.batch_sizes = model, fits, []
+
+    def predict(self, batch):
+        self.batch_sizes.append(len(batch))
+        if self.fits is not None and len(batch) > self.fits:
+            raise DeviceOutOfMemory()
+        with torch.inference_mode():
+            return self.model(torch.from_numpy(batch)).numpy()
+
+
+class RunsOutAbove(torch.nn.Module):
+    """Raises torch's own out-of-memory error for batches above a size, as a GPU would."""
+
+    def __init__(self, model, fits: int):
+        super().__init__()
+        self.model, self.fits, self.num_classes = model, fits, 10
+
+    def forward(self, inputs):
+        if len(inputs) > self.fits:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return self.model(inputs)
+
+
+def reference_scores(model, pixels, recipe) -> np.ndarray:
+    """float32 scores through our numpy normaliser and a plain forward pass, batch by batch."""
+    with torch.inference_mode():
+        return np.concatenate(
+            [model(torch.from_numpy(batch)).numpy() for _, batch in normalised_batches(pixels, recipe, 100)]
+        )
+
+
+CAFFE = Recipe(
+    input_size=32,
+    crop_pct=1.0,
+    mean=(123.7, 116.3, 103.5),
+    std=(58.4, 57.1, 57.4),
+    value_range=255.0,
+    channel_order="BGR",
+)
+
+
+@pytest.mark.parametrize("recipe", [RECIPE, CAFFE], ids=["RGB 0-1", "BGR 0-255"])
+def test_on_device_normalisation_gives_the_scores_of_host_normalisation(model, pixels, recipe):
+    streamed = np.empty((len(pixels), 10), np.float32)
+    done = []
+    TorchPredictor(model, torch.device("cpu"), 10).predict_into(pixels, streamed, recipe, 128, done.append)
+    assert done == [128, 256, 384, 512, 600]
+    np.testing.assert_allclose(streamed, reference_scores(model, pixels, recipe), rtol=1e-4, atol=1e-4)
+
+
+def test_a_plain_predictor_backs_off_to_a_batch_that_fits_and_loses_nothing(model, pixels):
+    expected = reference_scores(model, pixels, RECIPE)
+    predictor = Plain(model, fits=100)
+    progress = []
+    scores, batch_size = stream_scores(predictor, pixels, RECIPE, 10, 256, progress.append)
+    assert batch_size == 64
+    assert predictor.batch_sizes[:3] == [256, 128, 64]
+    np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-4)
+    assert progress == sorted(progress) and progress[-1] == len(pixels)
+
+
+def test_the_torch_path_backs_off_on_torchs_out_of_memory_error(model, pixels):
+    expected = reference_scores(model, pixels, RECIPE)
+    predictor = TorchPredictor(RunsOutAbove(model, fits=150), torch.device("cpu"), 10)
+    predictions, batch_size = run_model(predictor, pixels, RECIPE, 10, 512)
+    assert batch_size == 128
+    reference_probs = torch.softmax(torch.from_numpy(expected).double(), 1).numpy()
+    np.testing.assert_allclose(predictions.probs.astype(np.float64), reference_probs, atol=2e-3)
+
+
+class RunsOutOnCall(torch.nn.Module):
+    def __init__(self, model, failing_call: int):
+        super().__init__()
+        self.model, self.failing_call, self.calls, self.num_classes = model, failing_call, 0, 10
+
+    def forward(self, inputs):
+        self.calls += 1
+        if self.calls == self.failing_call:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return self.model(inputs)
+
+
+def test_out_of_memory_midway_keeps_the_batches_already_done(model, pixels):
+    predictor = TorchPredictor(RunsOutOnCall(model, failing_call=3), torch.device("cpu"), 10)
+    out = np.full((300, 10), np.nan, np.float32)
+    with pytest.raises(DeviceOutOfMemory) as raised:
+        predictor.predict_into(pixels[:300], out, RECIPE, 100, lambda done: None)
+    assert raised.value.done == 200
+    np.testing.assert_allclose(out[:200], reference_scores(model, pixels[:200], RECIPE), rtol=1e-4, atol=1e-4)
+    assert np.isnan(out[200:]).all()
+
+
+def test_a_model_that_never_fits_gets_a_clear_error(model, pixels):
+    with pytest.raises(SubmissionError, match="does not fit in the device's memory, even one image at a time"):
+        stream_scores(Plain(model, fits=0), pixels[:10], RECIPE, 10, 8)
+
+
+def sample_targets(cifar10_root, indices):
+    manifest = TestSetManifest.load(cifar10_root)
+    return LabelSetData.load(cifar10_root, manifest.current_label_set("original")).targets[indices]
+
+
+def test_bfloat16_is_kept_when_it_agrees_with_float32_and_the_check_is_recorded(model, pixels, cifar10_root):
+    sample = pixels[:256]
+    targets = sample_targets(cifar10_root, np.arange(256))
+    predictor = TorchPredictor(model, torch.device("cpu"), 10)
+    record = predictor.settle_precision(sample, targets, RECIPE, "bfloat16")
+
+    # independently: float32 through the numpy normaliser, bfloat16 under torch's autocast
+    float32 = reference_scores(model, sample, RECIPE).argmax(1)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        bfloat16 = np.concatenate(
+            [model(torch.from_numpy(b)).float().numpy() for _, b in normalised_batches(sample, RECIPE, 256)]
+        ).argmax(1)
+    agreement = (float32 == bfloat16).mean()
+    assert record["top1_agreement"] == pytest.approx(agreement, abs=1 / 256)
+    assert record["sample"] == 256
+    assert record["sample_top1"]["float32"] == pytest.approx((float32 == targets).mean(), abs=1e-4)
+    assert record["precision"] == ("bfloat16" if agreement >= 0.99 else "float32")
+    assert predictor.precision == record["precision"]
+
+
+class Fragile(torch.nn.Module):
+    """Logits 1000 + small differences: bfloat16 (8 significant bits) rounds them all to the same value."""
+
+    def __init__(self):
+        super().__init__()
+        self.num_classes = 10
+        self.head = torch.nn.Linear(3, 10)
+        with torch.no_grad():
+            self.head.weight.copy_(torch.linspace(-0.01, 0.01, 30).reshape(10, 3))
+            self.head.bias.fill_(1000.0)
+
+    def forward(self, inputs):
+        return self.head(inputs.mean(dim=(2, 3)))
+
+
+def test_bfloat16_is_refused_where_it_changes_predictions(pixels):
+    predictor = TorchPredictor(Fragile(), torch.device("cpu"), 10)
+    record = predictor.settle_precision(pixels[:200], None, RECIPE, "bfloat16")
+    assert record["precision"] == "float32" and predictor.precision == "float32"
+    assert record["top1_agreement"] < 0.99
+    assert record["reason"].startswith("bfloat16 kept only")
+
+
+def test_auto_stays_in_float32_on_a_cpu_without_running_the_check(model, pixels):
+    predictor = TorchPredictor(RunsOutOnCall(model, failing_call=1), torch.device("cpu"), 10)
+    record = predictor.settle_precision(pixels[:10], None, RECIPE, "auto")
+    assert record == {"precision": "float32", "reason": "bfloat16 is used on GPUs that support it only"}
+    assert predictor.model.calls == 0
