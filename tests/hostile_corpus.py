@@ -142,6 +142,22 @@ def huge_declared_tensor():
     return _graph(nodes, [_image_input()], [_output()], [_weight(), shape])
 
 
+def terabytes_at_run_time():
+    """Asks, at run time, for a tensor of 3 TB per image: the shape comes from the input's, so no static
+    check sees it; onnxruntime's allocator refuses it at once, at every batch size."""
+    factor = numpy_helper.from_array(np.array([2**8, 2**8, 2**6, 2**6], np.int64), "factor")
+    nodes = [
+        *_pooled(),
+        helper.make_node("Gemm", ["flat", "weight"], ["scores"]),
+        helper.make_node("Shape", ["input"], ["shape"]),
+        helper.make_node("Mul", ["shape", "factor"], ["huge_shape"]),
+        helper.make_node("ConstantOfShape", ["huge_shape"], ["huge"]),
+        helper.make_node("ReduceSum", ["huge"], ["total"], keepdims=0),
+        helper.make_node("Add", ["scores", "total"], ["logits"]),
+    ]
+    return _graph(nodes, [_image_input()], [_output()], [_weight(), factor])
+
+
 def undefined_input():
     nodes = [*_pooled(), helper.make_node("Gemm", ["flat", "ghost"], ["logits"])]
     return _graph(nodes, [_image_input()], [_output()])
@@ -392,4 +408,9 @@ RUN_TIME = [
         "and 0.714); declare its output as logits instead",
     ),
     Case("a model onnxruntime cannot run", onnx_file(fails_in_onnxruntime()), "the model failed while running: "),
+    Case(
+        "terabytes at run time",
+        onnx_file(terabytes_at_run_time()),
+        "the model does not fit in the device's memory, even one image at a time",
+    ),
 ]

@@ -52,7 +52,7 @@ def metric_title(name: str) -> str:
 @register.filter
 def millions(count) -> str:
     """851018 -> '0.85 M': parameter counts as model cards give them."""
-    if count is None:
+    if not _is_number(count):
         return "–"
     return f"{count / 1e6:.2f} M" if count < 1e7 else f"{count / 1e6:.1f} M"
 
@@ -60,17 +60,22 @@ def millions(count) -> str:
 @register.filter
 def giga(count) -> str:
     """126813066 -> '0.127': multiply-accumulates in billions."""
-    if count is None:
+    if not _is_number(count):
         return "–"
     return f"{count / 1e9:.3f}" if count < 1e10 else f"{count / 1e9:.1f}"
 
 
 @register.filter
 def mebibytes(count) -> str:
-    return "–" if count is None else f"{count / 2**20:,.0f} MiB"
+    return f"{count / 2**20:,.0f} MiB" if _is_number(count) else "–"
 
 
 @register.filter
 def rate(value) -> str:
     """Images per second, without false precision."""
-    return "–" if value is None else f"{value:,.0f}"
+    return f"{value:,.0f}" if _is_number(value) else "–"
+
+
+def _is_number(value) -> bool:
+    """Missing figures reach filters as None or, from a failed lookup, as the empty string."""
+    return isinstance(value, int | float) and not isinstance(value, bool)

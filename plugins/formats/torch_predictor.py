@@ -40,7 +40,7 @@ class TorchPredictor:
         """The plain contract (float32 NCHW in); the batch-1 latency is measured through it."""
         try:
             with _model_errors():
-                return self._forward(torch.from_numpy(batch).to(self.device)).float().cpu().numpy()
+                return self.forward(torch.from_numpy(batch).to(self.device)).float().cpu().numpy()
         except torch.OutOfMemoryError:
             pass
         self._release()
@@ -55,7 +55,7 @@ class TorchPredictor:
         try:
             for inputs, _ in self._device_batches(pixels, recipe, batch_size):
                 with _model_errors():
-                    scores = self._forward(inputs)
+                    scores = self.forward(inputs)
                 if tuple(scores.shape) != (len(inputs), out.shape[1]):
                     raise SubmissionError(
                         f"the model returned an output of shape {list(scores.shape)} for a batch of "
@@ -121,7 +121,8 @@ class TorchPredictor:
         self.predict_into(sample, scores, recipe, len(sample), lambda done: None)
         return scores
 
-    def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Device tensor in, device scores out, at the settled precision and memory format."""
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
         inputs = inputs.contiguous(memory_format=memory_format)
         bfloat16 = self.precision == "bfloat16"
