@@ -94,44 +94,91 @@ def follow(client: ZooboardClient, submission: dict) -> dict:
 def show_submission(submission: dict, as_json: bool) -> int:
     if as_json:
         console.print_json(json.dumps(submission))
-    else:
-        console.print(f"[bold]{submission['name']}[/bold] (submission {submission['id']}): {submission['status']}")
-        if submission["error_message"]:
-            console.print(submission["error_message"], style="red", markup=False, soft_wrap=True)
-        for result in submission["results"]:
-            table = Table(title=f"{result['label_set']} labels (v{result['label_set_version']})")
-            table.add_column("metric")
-            table.add_column("value", justify="right")
-            for key, value in result["metrics"].items():
-                table.add_row(key, f"{value * 100:.2f}%")
-            console.print(table)
+        return 1 if submission["status"] == "failed" else 0
+    console.print(f"[bold]{submission['name']}[/bold] (submission {submission['id']}): {submission['status']}")
+    if submission["error_message"]:
+        console.print(submission["error_message"], style="red", markup=False, soft_wrap=True)
+    for result in submission["results"]:
+        table = Table(title=f"{result['label_set']} labels (v{result['label_set_version']})")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        losses = set(result.get("lower_is_better", []))
+        for key, value in result["metrics"].items():
+            table.add_row(key, metric_text(value, key in losses))
+        console.print(table)
+    if submission.get("efficiency"):
+        console.print(cost_table(submission["efficiency"]))
     return 1 if submission["status"] == "failed" else 0
+
+
+def cost_table(cost: dict) -> Table:
+    table = Table(title="cost to run")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    latency = cost.get("latency") or {}
+    machine = cost.get("machine") or {}
+    rows = [
+        ("parameters", millions(cost.get("parameters"))),
+        ("GMACs per image", giga(cost.get("macs"))),
+        (f"throughput (batch {cost.get('batch_size')})", f"{rate(cost.get('throughput'))} images/s"),
+        ("latency at batch 1", f"p50 {latency.get('p50_ms', '–')} ms, p95 {latency.get('p95_ms', '–')} ms"),
+        ("precision", (cost.get("precision") or {}).get("precision", "–")),
+        ("ran on", f"{machine.get('device', '–')} via {cost.get('provider', '–')}"),
+    ]
+    for figure, value in rows:
+        table.add_row(figure, value)
+    return table
 
 
 def show_leaderboard(board: dict, as_json: bool) -> int:
     if as_json:
         console.print_json(json.dumps(board))
         return 0
+    metric_columns = board.get("columns") or [{"metric": "top1", "title": "Top-1", "lower_is_better": False}]
     table = Table(title=f"{board['testset']} ({board['label_set']} labels)")
-    for column, justify in (
-        ("#", "right"),
-        ("model", "left"),
-        ("submitter", "left"),
-        ("top-1", "right"),
-        ("top-5", "right"),
-    ):
-        table.add_column(column, justify=justify)
+    table.add_column("#", justify="right")
+    table.add_column("model")
+    table.add_column("submitter")
+    for column in metric_columns:
+        table.add_column(column["title"], justify="right")
+    for title in ("params", "GMACs", "images/s"):
+        table.add_column(title, justify="right")
     for row in board["rows"]:
-        metrics = row["metrics"]
+        cost = row.get("efficiency") or {}
+        values = [
+            metric_text(row["metrics"].get(column["metric"]), column["lower_is_better"]) for column in metric_columns
+        ]
         table.add_row(
             str(row["rank"]),
             row["name"],
             row["owner"],
-            f"{metrics['top1'] * 100:.2f}%",
-            f"{metrics['top5'] * 100:.2f}%" if "top5" in metrics else "–",
+            *values,
+            millions(cost.get("parameters")),
+            giga(cost.get("macs")),
+            rate(cost.get("throughput")),
         )
     console.print(table)
     return 0
+
+
+def metric_text(value, lower_is_better: bool) -> str:
+    """Shares of examples in percent, losses as plain numbers; missing as a dash."""
+    if value is None:
+        return "–"
+    return f"{value:.4f}" if lower_is_better else f"{value * 100:.2f}%"
+
+
+# The site's template filters format figures the same way; the client stays free of Django, so it has its own.
+def millions(count) -> str:
+    return "–" if count is None else f"{count / 1e6:.2f} M"
+
+
+def giga(count) -> str:
+    return "–" if count is None else f"{count / 1e9:.3f}"
+
+
+def rate(value) -> str:
+    return "–" if value is None else f"{value:,.0f}"
 
 
 if __name__ == "__main__":

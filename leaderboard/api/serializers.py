@@ -8,6 +8,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from leaderboard.models import Result, Submission, TestSet
+from leaderboard.ranking import LOSSES
 
 
 class TestSetSerializer(serializers.ModelSerializer):
@@ -29,6 +30,7 @@ class ResultSerializer(serializers.ModelSerializer):
     label_set_version = serializers.IntegerField(source="label_set.version")
     protocol = serializers.CharField(source="label_set.protocol")
     slices = serializers.SerializerMethodField()
+    lower_is_better = serializers.SerializerMethodField()
 
     class Meta:
         model = Result
@@ -39,12 +41,17 @@ class ResultSerializer(serializers.ModelSerializer):
             "headline_metric",
             "headline",
             "metrics",
+            "lower_is_better",
             "intervals",
             "counts",
             "summaries",
             "curves",
             "slices",
         ]
+
+    def get_lower_is_better(self, result) -> list[str]:
+        """The metrics that are losses (ECE, NLL, ...): plain numbers, where the others are shares of examples."""
+        return [name for name in result.metrics if name in LOSSES]
 
     def get_slices(self, result) -> list[dict]:
         """Slices below ZOOBOARD_MIN_SLICE images only for staff: tiny slices would leak per-example labels."""

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from leaderboard.api.serializers import SubmissionCreateSerializer, SubmissionSerializer, TestSetSerializer
 from leaderboard.models import InvalidTransition, Status, Submission, TestSet
-from leaderboard.ranking import current_label_set, leaderboard_rows
+from leaderboard.ranking import COLUMNS, LOSSES, current_label_set, leaderboard_rows
 from leaderboard.submitting import create_submission
 from plugins.contracts import ModelSource
 
@@ -83,11 +83,18 @@ class TestSetViewSet(viewsets.ReadOnlyModelViewSet):
         """Ranked done submissions under a label set (?label_set=original, the current version by default)."""
         testset = self.get_object()
         label_set_name = request.query_params.get("label_set", "original")
-        rows = leaderboard_rows(testset, current_label_set(testset, label_set_name))
+        label_set = current_label_set(testset, label_set_name)
+        rows = leaderboard_rows(testset, label_set)
+        protocol = label_set.protocol if label_set else None
         return Response(
             {
                 "testset": testset.name,
                 "label_set": label_set_name,
+                "protocol": protocol,
+                "columns": [
+                    {"metric": key, "title": title, "lower_is_better": key in LOSSES}
+                    for key, title in COLUMNS.get(protocol, [])
+                ],
                 "rows": [
                     {
                         "rank": row.rank,

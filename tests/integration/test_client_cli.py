@@ -18,7 +18,8 @@ def zooboard(site, alice):
     token = Token.objects.create(user=alice).key
 
     def run(*args):
-        return run_python("-m", "client", *args, ZOOBOARD_URL=site.url, ZOOBOARD_TOKEN=token)
+        # a terminal as wide as a typical one: rich wraps table cells to 80 columns when not told
+        return run_python("-m", "client", *args, ZOOBOARD_URL=site.url, ZOOBOARD_TOKEN=token, COLUMNS="200")
 
     return run
 
@@ -32,6 +33,16 @@ def test_it_submits_waits_and_shows_the_result(cifar10, zooboard, model_path):
     board = zooboard("leaderboard", "cifar10")
     assert board.returncode == 0
     assert "ResNet-8 (MLPerf Tiny)" in board.stdout and "75.48%" in board.stdout
+    assert "ECE (15 bins)" in board.stdout and "0.08 M" in board.stdout  # columns and cost from the API
+
+    status = zooboard("status", str(submission["id"]))
+    assert status.returncode == 0
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in status.stdout.splitlines() if "│" in line]
+    original = next(result for result in submission["results"] if result["label_set"] == "original")
+    assert ["nll", f"{original['metrics']['nll']:.4f}"] in rows  # a loss, as a plain number
+    assert ["top1", "75.48%"] in rows
+    assert ["GMACs per image", f"{submission['efficiency']['macs'] / 1e9:.3f}"] in rows
+    assert any(row[0] == "ran on" and "CPUExecutionProvider" in row[1] for row in rows)
 
 
 def test_a_refused_model_prints_the_servers_sentence(cifar10, zooboard, onnx_test_models):

@@ -1,0 +1,49 @@
+"""The client's tables, rendered from the API's real answers (the client itself talks HTTP in integration tests)."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+
+from client import cli
+from tests.test_pages import finished_submission
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rendered(monkeypatch):
+    console = Console(record=True, width=200)
+    monkeypatch.setattr(cli, "console", console)
+    return console
+
+
+def table_rows(console: Console) -> list[list[str]]:
+    lines = console.export_text().splitlines()
+    return [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines if "│" in line]
+
+
+def test_the_leaderboard_takes_its_columns_from_the_api(cifar10, alice, client, rendered):
+    submission = finished_submission(cifar10, alice, "ResNet", 0.8103, 0.9872)
+    submission.efficiency = {"parameters": 269_066, "macs": 41_018_250, "throughput": 2000.4}
+    submission.save(update_fields=["efficiency"])
+    board = client.get("/api/testsets/cifar10/leaderboard/").json()
+    assert cli.show_leaderboard(board, as_json=False) == 0
+    assert ["1", "ResNet", "alice", "81.03%", "98.72%", "–", "–", "0.27 M", "0.041", "2,000"] in table_rows(rendered)
+
+
+def test_a_soft_label_board_gets_its_own_columns(cifar10, client, rendered):
+    board = client.get("/api/testsets/cifar10/leaderboard/?label_set=human").json()
+    assert [column["metric"] for column in board["columns"]] == ["human_agreement", "cross_entropy"]
+    assert cli.show_leaderboard(board, as_json=False) == 0
+    assert "Human agreement" in rendered.export_text()
+
+
+def test_losses_print_as_numbers_and_shares_as_percentages(cifar10, alice, client, rendered):
+    submission = finished_submission(cifar10, alice, "ResNet", 0.8103, 0.9872)
+    submission.results.update(metrics={"top1": 0.8103, "nll": 0.7873})
+    body = client.get(f"/api/submissions/{submission.pk}/").json()
+    assert body["results"][0]["lower_is_better"] == ["nll"]
+    cli.show_submission(body, as_json=False)
+    rows = table_rows(rendered)
+    assert ["nll", "0.7873"] in rows and ["top1", "81.03%"] in rows
