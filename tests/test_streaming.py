@@ -188,3 +188,27 @@ def test_auto_stays_in_float32_on_a_cpu_without_running_the_check(model, pixels)
     record = predictor.settle_precision(pixels[:10], None, RECIPE, "auto")
     assert record == {"precision": "float32", "reason": "bfloat16 is used on GPUs that support it only"}
     assert predictor.model.calls == 0
+
+
+class NoBfloat16(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.num_classes = model, 10
+
+    def forward(self, inputs):
+        if torch.is_autocast_enabled("cpu"):
+            raise RuntimeError("this layer has no bfloat16 kernel")
+        return self.model(inputs)
+
+
+def test_a_model_that_fails_in_bfloat16_runs_in_float32(model, pixels):
+    predictor = TorchPredictor(NoBfloat16(model), torch.device("cpu"), 10)
+    record = predictor.settle_precision(pixels[:64], None, RECIPE, "bfloat16")
+    assert record == {
+        "precision": "float32",
+        "candidate": "bfloat16",
+        "reason": "bfloat16 failed: the model failed while running: this layer has no bfloat16 kernel",
+    }
+    assert predictor.precision == "float32"
+    predictions, _ = run_model(predictor, pixels[:64], RECIPE, 10, 32)
+    assert len(predictions) == 64

@@ -23,6 +23,8 @@ from plugins.recipe import Recipe
 PRECISION_POLICIES = ("auto", "float32", "bfloat16")
 # bfloat16 is kept only if at least this share of the sample keeps its float32 top-1 class.
 MIN_TOP1_AGREEMENT = 0.99
+# Small enough for any model that can be evaluated at all, before the run finds its own batch size.
+PRECISION_SAMPLE_BATCH = 32
 
 
 class TorchPredictor:
@@ -83,12 +85,18 @@ class TorchPredictor:
         if policy == "float32" or (policy == "auto" and not self._bfloat16_pays()):
             reason = "asked for" if policy == "float32" else "bfloat16 is used on GPUs that support it only"
             return {"precision": "float32", "reason": reason}
-        reference = self._sample_scores(sample, recipe, "float32", channels_last=False)
         try:
-            trial = self._sample_scores(sample, recipe, "bfloat16", channels_last=self.device.type == "cuda")
-        except (RuntimeError, SubmissionError) as error:
-            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-            return {"precision": "float32", "candidate": "bfloat16", "reason": f"bfloat16 failed: {first_line}"}
+            # a model that fails in float32 too raises here: the submitter sees the same error as in a full run
+            reference = self._sample_scores(sample, recipe, "float32", channels_last=False)
+            try:
+                trial = self._sample_scores(sample, recipe, "bfloat16", channels_last=self.device.type == "cuda")
+            except (RuntimeError, SubmissionError) as error:  # the model does not allow bfloat16
+                self._use("float32", channels_last=False)
+                first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+                return {"precision": "float32", "candidate": "bfloat16", "reason": f"bfloat16 failed: {first_line}"}
+        except DeviceOutOfMemory:
+            self._use("float32", channels_last=False)
+            return {"precision": "float32", "candidate": "bfloat16", "reason": "the sample did not fit in memory"}
         agreement = float((reference.argmax(1) == trial.argmax(1)).mean())
         record = {"candidate": "bfloat16", "sample": len(sample), "top1_agreement": round(agreement, 4)}
         if targets is not None:
@@ -118,7 +126,7 @@ class TorchPredictor:
     def _sample_scores(self, sample: np.ndarray, recipe: Recipe, precision: str, channels_last: bool) -> np.ndarray:
         self._use(precision, channels_last)
         scores = np.empty((len(sample), self.num_classes), np.float32)
-        self.predict_into(sample, scores, recipe, len(sample), lambda done: None)
+        self.predict_into(sample, scores, recipe, PRECISION_SAMPLE_BATCH, lambda done: None)
         return scores
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
