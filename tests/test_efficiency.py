@@ -11,6 +11,7 @@ import onnxruntime
 import pytest
 import timm
 import torch
+from django.template.defaultfilters import floatformat
 from onnx import numpy_helper
 
 from evaluator.engine.evaluation import predict
@@ -116,19 +117,21 @@ def test_a_cost_that_cannot_be_counted_leaves_the_evaluation_intact(model_path, 
 def test_the_pages_and_the_api_show_the_figures(cifar10, alice, client, resnet8_evaluation):
     submission = finished_submission(cifar10, alice, "ResNet-8", 0.7548, 0.9851)
     submission.efficiency = resnet8_evaluation.efficiency
-    submission.save(update_fields=["efficiency"])
+    submission.timings = {key: round(value, 3) for key, value in resnet8_evaluation.seconds.items()}
+    submission.save(update_fields=["efficiency", "timings"])
     efficiency = resnet8_evaluation.efficiency
 
     board = client.get("/testsets/cifar10/").content.decode()
     assert "0.08 M" in board  # 77,706 parameters
     assert f"{efficiency['macs'] / 1e9:.3f}" in board
     assert f"{efficiency['throughput']:,.0f}" in board
-    assert f"{efficiency['latency']['p50_ms']:.2f} ms" in board
+    assert f"{floatformat(efficiency['latency']['p50_ms'], 2)} ms" in board
 
     page = client.get(f"/submissions/{submission.pk}/").content.decode()
     assert "Cost to run" in page and f"onnxruntime {onnxruntime.__version__}" in page
-    assert f"p95 {efficiency['latency']['p95_ms']:.2f} ms" in page
+    assert f"p95 {floatformat(efficiency['latency']['p95_ms'], 2)} ms" in page
     assert "CPUExecutionProvider" in page
+    assert f"task start to first batch {floatformat(submission.timings['to_first_batch'], 2)} s" in page
 
     row = client.get("/api/testsets/cifar10/leaderboard/").json()["rows"][0]
     assert row["efficiency"]["parameters"] == 77_706

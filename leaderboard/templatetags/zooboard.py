@@ -79,3 +79,20 @@ def rate(value) -> str:
 def _is_number(value) -> bool:
     """Missing figures reach filters as None or, from a failed lookup, as the empty string."""
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+STEP_TITLES = {
+    "load": "model load",
+    "pixels": "test set pixels",
+    "precision": "precision check",
+    "to_first_batch": "task start to first batch",
+    "run": "run",
+    "latency": "latency runs",
+    "score": "scoring",
+}
+
+
+@register.filter
+def step_title(step: str) -> str:
+    """The evaluation's timed steps as the submission page names them."""
+    return STEP_TITLES.get(step, step.replace("_", " "))
