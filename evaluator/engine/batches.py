@@ -19,9 +19,13 @@ def normaliser(recipe: Recipe) -> tuple[np.ndarray, np.ndarray]:
 
 def normalised_batches(pixels: np.ndarray, recipe: Recipe, batch_size: int) -> Iterator[tuple[int, np.ndarray]]:
     """Yields (start index, float32 [n, 3, S, S]) over uint8 [N, S, S, 3] pixels."""
+    for start in range(0, len(pixels), batch_size):
+        yield start, normalise(pixels[start : start + batch_size], recipe)
+
+
+def normalise(pixels: np.ndarray, recipe: Recipe) -> np.ndarray:
+    """float32 [n, 3, S, S] model input from uint8 [n, S, S, 3] pixels."""
     scale, offset = normaliser(recipe)
     channels = [2, 1, 0] if recipe.channel_order == "BGR" else [0, 1, 2]
-    for start in range(0, len(pixels), batch_size):
-        chunk = np.asarray(pixels[start : start + batch_size])[..., channels]
-        batch = chunk.astype(np.float32) * scale[channels] + offset[channels]
-        yield start, np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
+    batch = np.asarray(pixels)[..., channels].astype(np.float32) * scale[channels] + offset[channels]
+    return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
