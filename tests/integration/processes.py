@@ -13,6 +13,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from evaluator.workers import WorkerSpec
+from evaluator.workers import command as worker_command
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -69,24 +72,8 @@ class ServiceProcess:
 class Worker(ServiceProcess):
     def __init__(self, queue: str, scratch: Path, data_dir: Path, extra_env: dict[str, str] | None = None):
         self.queue, self.media_dir = queue, scratch / "media"
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            queue,
-            "-c",
-            "1",
-            "--without-mingle",
-            "--without-gossip",
-            "-l",
-            "info",
-            "-n",
-            f"{queue}@%h",
-        ]
+        spec = WorkerSpec(name=queue, queue=queue, concurrency=1)
+        command = worker_command(spec, ["--without-mingle", "--without-gossip", "-l", "info"])
         env = {**service_env(queue, scratch, data_dir), **(extra_env or {})}
         super().__init__("worker", command, env, scratch)
         self.wait_for(lambda: "ready." in self.log_path.read_text())

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import signal
 
+import onnx
 import pytest
+from onnx import numpy_helper
 
 from leaderboard.models import Status
 
@@ -31,6 +33,10 @@ def test_resnet20_is_evaluated_by_a_real_worker(
     assert submission.progress_done == submission.progress_total == 10_000
     assert submission.started_at <= submission.scoring_at <= submission.finished_at
     assert result.slices.filter(slicer="class").count() == 10
+    initializers = onnx.load(str(model_path("resnet20"))).graph.initializer
+    assert submission.efficiency["parameters"] == sum(numpy_helper.to_array(t).size for t in initializers)
+    assert submission.efficiency["throughput"] > 0 and submission.efficiency["latency"]["p50_ms"] > 0
+    assert 0 < submission.timings["to_first_batch"] < submission.timings["run"] + submission.timings["load"]
 
 
 def test_a_model_failing_at_run_time_fails_and_the_worker_goes_on(
