@@ -67,9 +67,12 @@ def timm_source(identifier: str, num_classes: int, scratch: Path) -> ModelSource
     return ModelSource(scratch / "weights.safetensors", identifier)
 
 
-def onnx_limit(predictor, pixels: np.ndarray, recipe: Recipe, batch_size: int) -> float:
-    """A bare onnxruntime loop over a preloaded, already normalised float32 array."""
-    session, name = predictor.session, predictor.input_name
+def onnx_limit(source: ModelSource, pixels: np.ndarray, recipe: Recipe, batch_size: int) -> float:
+    """A bare onnxruntime loop, the model as submitted, over a preloaded, already normalised float32 array."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(source.file), providers=onnxruntime.get_available_providers())
+    name = session.get_inputs()[0].name
     preloaded = np.concatenate([batch for _, batch in normalised_batches(pixels, recipe, batch_size)])
     session.run(None, {name: preloaded[:batch_size]})  # warm-up
     started = time.perf_counter()
@@ -147,7 +150,7 @@ def main() -> None:
             predictor.settle_precision(pixels[:256], None, recipe, args.precision)
             limit = torch_limit(predictor, recipe, args.batch_size, max(3, manifest.num_examples // args.batch_size))
         else:
-            limit = onnx_limit(predictor, pixels, recipe, args.batch_size)
+            limit = onnx_limit(source, pixels, recipe, args.batch_size)
         naive = per_image_pipeline(predictor, root, recipe, args.batch_size)
 
     precision = warm.efficiency["precision"]["precision"]

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from plugins.errors import SubmissionError
+
 STORED_TOP_K = 5  # top-5 is the widest top-k any protocol reads; all probabilities are kept besides
 
 
@@ -54,3 +56,12 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     shifted = scores - scores.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=1, keepdims=True)
+
+
+def check_scores_shape(scores_shape: tuple, batch_size: int, num_classes: int) -> None:
+    """A model's scores for a batch must be [batch, classes]; anything else is the submitter's to fix."""
+    if tuple(scores_shape) != (batch_size, num_classes):
+        raise SubmissionError(
+            f"the model returned an output of shape {list(scores_shape)} for a batch of "
+            f"{batch_size}; expected [{batch_size}, {num_classes}]"
+        )

@@ -73,7 +73,7 @@ def predict(
         with _timed(seconds, "run"):
             predictions, final_batch_size = run_model(predictor, pixels, recipe, num_classes, batch_size, on_batch)
         with _timed(seconds, "latency"):
-            latency = batch1_latency(predictor, pixels, recipe, latency_runs) if latency_runs else None
+            latency = batch1_latency(predictor, pixels, recipe, num_classes, latency_runs) if latency_runs else None
     if predictions_path is not None:
         predictions.save(predictions_path)
     efficiency = {

@@ -13,6 +13,7 @@ import numpy as np
 from evaluator.engine.batches import normalise
 from plugins.contracts import Predictor
 from plugins.errors import DeviceOutOfMemory, SubmissionError
+from plugins.predictions import check_scores_shape
 from plugins.recipe import Recipe
 
 log = logging.getLogger(__name__)
@@ -44,14 +45,6 @@ def stream_scores(
     return scores, batch_size
 
 
-def check_batch_shape(scores_shape: tuple, batch_size: int, num_classes: int) -> None:
-    if tuple(scores_shape) != (batch_size, num_classes):
-        raise SubmissionError(
-            f"the model returned an output of shape {list(scores_shape)} for a batch of "
-            f"{batch_size}; expected [{batch_size}, {num_classes}]"
-        )
-
-
 def _offset(on_batch: Callable[[int], None] | None, offset: int) -> Callable[[int], None]:
     return (lambda done: on_batch(offset + done)) if on_batch else (lambda done: None)
 
@@ -80,6 +73,6 @@ def _batchwise_into(
                 scores = predictor.predict(batch)
             except DeviceOutOfMemory:
                 raise DeviceOutOfMemory(start) from None
-            check_batch_shape(np.shape(scores), len(batch), out.shape[1])
+            check_scores_shape(np.shape(scores), len(batch), out.shape[1])
             out[start : start + len(batch)] = scores
             on_batch(start + len(batch))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,8 @@ from google.protobuf.message import DecodeError
 
 from plugins.contracts import ModelInfo, ModelSource
 from plugins.errors import DeviceOutOfMemory, SubmissionError
+from plugins.formats.onnx_pixels import with_pixel_input
+from plugins.predictions import check_scores_shape
 from plugins.recipe import METADATA_PREFIX, Recipe, recipe_values_from_metadata
 from plugins.registry import register
 
@@ -138,44 +142,102 @@ class OnnxFormat:
         return figures
 
     def load(self, source: ModelSource, recipe: Recipe, num_classes: int) -> OnnxPredictor:
-        import onnxruntime
+        if _providers()[0] == "CPUExecutionProvider":
+            # on the CPU, numpy normalising the next batch on a helper thread beats doing it in the graph
+            return OnnxPredictor(_session(str(_model_file(source))))
+        return normalising_on_device(source, recipe)
 
-        available = onnxruntime.get_available_providers()
-        providers = [name for name in PREFERRED_PROVIDERS if name in available]
-        try:
-            session = onnxruntime.InferenceSession(str(_model_file(source)), providers=providers)
-        except Exception as error:
-            raise SubmissionError(f"onnxruntime could not load the model: {str(error).splitlines()[0]}") from None
-        return OnnxPredictor(session)
+
+def normalising_on_device(source: ModelSource, recipe: Recipe) -> OnnxPixelPredictor:
+    """The model with the recipe's normalisation in front of its graph: what GPU workers run."""
+    model = _load_without_external_data(_model_file(source))
+    with_pixels, pixels_input = with_pixel_input(model, _graph_inputs(model)[0].name, recipe)
+    return OnnxPixelPredictor(_session(with_pixels.SerializeToString()), pixels_input, _model_file(source))
+
+
+def _providers() -> list[str]:
+    import onnxruntime
+
+    available = onnxruntime.get_available_providers()
+    return [name for name in PREFERRED_PROVIDERS if name in available]
+
+
+def _session(model: bytes | str):
+    import onnxruntime
+
+    try:
+        return onnxruntime.InferenceSession(model, providers=_providers())
+    except Exception as error:
+        raise SubmissionError(f"onnxruntime could not load the model: {str(error).splitlines()[0]}") from None
 
 
 class OnnxPredictor:
+    """The model as submitted: float32 NCHW batches in, normalised on the host by the engine."""
+
     def __init__(self, session):
         self.session = session
         self.provider = session.get_providers()[0]
-        model_input = session.get_inputs()[0]
-        self.input_name = model_input.name
-        batch = model_input.shape[0]
+        self.input_name = session.get_inputs()[0].name
+        batch = session.get_inputs()[0].shape[0]
         self.fixed_batch = batch if isinstance(batch, int) and batch > 0 else None
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
+        return self._in_chunks(self.session, self.input_name, batch)
+
+    def _in_chunks(self, session, input_name: str, batch: np.ndarray) -> np.ndarray:
         if self.fixed_batch is None:
-            return self._run(batch)
+            return _run(session, input_name, batch)
         # a model exported with a fixed batch size gets chunks of exactly that size, the last one padded
         chunks = []
         for start in range(0, len(batch), self.fixed_batch):
             chunk = batch[start : start + self.fixed_batch]
             missing = self.fixed_batch - len(chunk)
             padded = np.concatenate([chunk, np.zeros((missing, *chunk.shape[1:]), chunk.dtype)]) if missing else chunk
-            chunks.append(self._run(padded)[: len(chunk)])
+            chunks.append(_run(session, input_name, padded)[: len(chunk)])
         return np.concatenate(chunks)
 
-    def _run(self, batch: np.ndarray) -> np.ndarray:
-        try:
-            (scores,) = self.session.run(None, {self.input_name: batch})
-        except Exception as error:
-            message = str(error)
-            if "Failed to allocate memory" in message or "out of memory" in message.lower():
-                raise DeviceOutOfMemory() from None  # the engine goes on with smaller batches
-            raise SubmissionError(f"the model failed while running: {message.splitlines()[0]}") from None
-        return scores
+
+class OnnxPixelPredictor(OnnxPredictor):
+    """The model with the recipe's normalisation in front of its graph (onnx_pixels.py): uint8 pixels go in,
+    and onnxruntime normalises them on its own device. predict(), the plain float32 contract, loads the model
+    as submitted on first use."""
+
+    def __init__(self, session, pixels_input: str, path: Path):
+        super().__init__(session)
+        self.pixels_input, self.path, self._plain = pixels_input, path, None
+
+    def predict_into(
+        self, pixels: np.ndarray, out: np.ndarray, recipe: Recipe, batch_size: int, on_batch: Callable[[int], None]
+    ) -> None:
+        starts = range(0, len(pixels), batch_size)
+        # the next batch is read from the memory-mapped cache while the model runs the current one
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pixels") as reader:
+            upcoming = reader.submit(np.array, pixels[:batch_size]) if starts else None
+            for start in starts:
+                batch = upcoming.result()
+                following = start + batch_size
+                if following < len(pixels):
+                    upcoming = reader.submit(np.array, pixels[following : following + batch_size])
+                try:
+                    scores = self._in_chunks(self.session, self.pixels_input, batch)
+                except DeviceOutOfMemory:
+                    raise DeviceOutOfMemory(start) from None
+                check_scores_shape(scores.shape, len(batch), out.shape[1])
+                out[start : start + len(batch)] = scores
+                on_batch(start + len(batch))
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        if self._plain is None:
+            self._plain = OnnxPredictor(_session(str(self.path)))
+        return self._plain.predict(batch)
+
+
+def _run(session, input_name: str, batch: np.ndarray) -> np.ndarray:
+    try:
+        (scores,) = session.run(None, {input_name: batch})
+    except Exception as error:
+        message = str(error)
+        if "Failed to allocate memory" in message or "out of memory" in message.lower():
+            raise DeviceOutOfMemory() from None  # the engine goes on with smaller batches
+        raise SubmissionError(f"the model failed while running: {message.splitlines()[0]}") from None
+    return scores

@@ -18,6 +18,7 @@ from timm.data.loader import PrefetchLoader
 from torch.utils.data import DataLoader, Dataset
 
 from plugins.errors import DeviceOutOfMemory, SubmissionError
+from plugins.predictions import check_scores_shape
 from plugins.recipe import Recipe
 
 PRECISION_POLICIES = ("auto", "float32", "bfloat16")
@@ -58,11 +59,7 @@ class TorchPredictor:
             for inputs, _ in self._device_batches(pixels, recipe, batch_size):
                 with _model_errors():
                     scores = self.forward(inputs)
-                if tuple(scores.shape) != (len(inputs), out.shape[1]):
-                    raise SubmissionError(
-                        f"the model returned an output of shape {list(scores.shape)} for a batch of "
-                        f"{len(inputs)}; expected [{len(inputs)}, {out.shape[1]}]"
-                    )
+                check_scores_shape(tuple(scores.shape), len(inputs), out.shape[1])
                 outputs.append(scores)
                 done += len(inputs)
                 on_batch(done)

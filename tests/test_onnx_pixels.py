@@ -1,0 +1,76 @@
+"""The ONNX path GPU workers run: the recipe's normalisation put in front of the graph, uint8 pixels in. Run here
+on the CPU, where it must give what the host path gives, and fail with the same sentences."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+
+from evaluator.engine.pixel_cache import cached_pixels
+from evaluator.engine.run import run_model
+from plugins import registry
+from plugins.contracts import ModelSource
+from plugins.errors import SubmissionError
+from plugins.formats.onnx_format import OnnxPixelPredictor, normalising_on_device
+from plugins.recipe import Recipe
+from plugins.testset import TestSetManifest
+from tests import onnx_models
+from tests.hostile_corpus import RUN_TIME
+
+RGB = Recipe(input_size=32, crop_pct=1.0, mean=(0.4914, 0.4822, 0.4465), std=(0.247, 0.243, 0.261))
+BGR_255 = Recipe(
+    input_size=32,
+    crop_pct=1.0,
+    mean=(125.3, 123.0, 113.9),
+    std=(63.0, 62.1, 66.7),
+    value_range=255.0,
+    channel_order="BGR",
+)
+
+
+@pytest.fixture(scope="module")
+def pixels(cifar10_root):
+    return np.asarray(cached_pixels(cifar10_root, TestSetManifest.load(cifar10_root), RGB)[:1000])
+
+
+@pytest.mark.parametrize("recipe", [RGB, BGR_255], ids=["RGB 0-1", "BGR 0-255"])
+def test_normalising_in_the_graph_gives_the_host_paths_predictions(model_path, pixels, recipe):
+    source = ModelSource(model_path("resnet20"))
+    on_host = registry.get("model_format", "onnx").load(source, recipe, 10)
+    assert not isinstance(on_host, OnnxPixelPredictor)  # this machine is a CPU one
+    in_graph = normalising_on_device(source, recipe)
+    host_predictions, _ = run_model(on_host, pixels, recipe, 10, 256)
+    graph_predictions, _ = run_model(in_graph, pixels, recipe, 10, 256)
+    np.testing.assert_array_equal(graph_predictions.top_classes[:, 0], host_predictions.top_classes[:, 0])
+    np.testing.assert_allclose(
+        graph_predictions.probs.astype(np.float32), host_predictions.probs.astype(np.float32), atol=2e-3
+    )
+
+
+def test_a_fixed_batch_model_and_a_colliding_input_name_still_work(tmp_path, pixels):
+    model = onnx_models.pooled_linear(fixed_batch=4)
+    model.graph.input[0].name = "zooboard_pixels"  # the name we would have picked for our own input
+    for node in model.graph.node:
+        node.input[:] = ["zooboard_pixels" if name == "input" else name for name in node.input]
+    path = tmp_path / "fixed.onnx"
+    onnx.save(model, path)
+    source = ModelSource(path)
+    predictions, _ = run_model(normalising_on_device(source, RGB), pixels[:10], RGB, 10, 3)
+    expected, _ = run_model(registry.get("model_format", "onnx").load(source, RGB, 10), pixels[:10], RGB, 10, 3)
+    np.testing.assert_array_equal(predictions.top_classes, expected.top_classes)
+
+
+@pytest.mark.parametrize("case", RUN_TIME, ids=[case.name for case in RUN_TIME])
+def test_run_time_failures_get_the_same_sentence(case, tmp_path, model_path, cifar10_root):
+    """Over the whole test set with its default recipe, as the worker runs them."""
+    fields = case.build(tmp_path, {"resnet20": model_path("resnet20")})
+    manifest = TestSetManifest.load(cifar10_root)
+    overrides = json.loads(fields.get("preprocessing", "{}"))
+    recipe = Recipe.from_dict({**manifest.default_preprocessing, **overrides})
+    everything = cached_pixels(cifar10_root, manifest, recipe)
+    with pytest.raises(SubmissionError) as raised:
+        run_model(normalising_on_device(ModelSource(fields["model_file"]), recipe), everything, recipe, 10, 256)
+    assert case.matches(str(raised.value)), str(raised.value)
