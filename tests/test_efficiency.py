@@ -11,6 +11,7 @@ import onnxruntime
 import pytest
 import timm
 import torch
+from django.core.management import CommandError, call_command
 from django.template.defaultfilters import floatformat
 from onnx import numpy_helper
 
@@ -147,3 +148,15 @@ def test_one_worker_per_gpu_pinned_to_it_and_one_cpu_worker_kept_off_the_gpus():
     ]
     assert command(specs[1], ["-l", "info"])[-8:] == ["-Q", "gpu", "-c", "1", "-n", "gpu1@%h", "-l", "info"]
     assert plan([], 0, "gpu", "cpu") == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--gpus", "first"], "--gpus takes all, none or comma-separated GPU indices, not 'first'"),
+        (["--gpus", "none", "--cpu-concurrency", "0"], "no workers to start"),
+    ],
+)
+def test_the_workers_command_refuses_what_it_cannot_start(arguments, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("workers", *arguments)

@@ -4,6 +4,7 @@ routing and the pinning, which are the same with a GPU."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import uuid
@@ -66,3 +67,11 @@ def test_each_queue_reaches_its_own_worker_and_the_set_stops_together(
     assert worker_set.process.wait(timeout=60) == 0
     for pid in children:
         assert not Path(f"/proc/{pid}").exists(), f"worker {pid} outlived the set"
+
+
+def test_when_one_worker_dies_the_set_stops_so_its_manager_restarts_it(worker_set):
+    launcher = worker_set.process.pid
+    children = [int(pid) for pid in Path(f"/proc/{launcher}/task/{launcher}/children").read_text().split()]
+    os.kill(children[0], signal.SIGKILL)
+    assert worker_set.process.wait(timeout=60) == 128 + signal.SIGKILL
+    assert not Path(f"/proc/{children[1]}").exists(), "the other worker outlived the set"
