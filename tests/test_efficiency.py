@@ -3,7 +3,9 @@ pages and the API."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
 
 import numpy as np
 import onnx
@@ -133,6 +135,20 @@ def test_the_pages_and_the_api_show_the_figures(cifar10, alice, client, resnet8_
     assert f"p95 {floatformat(efficiency['latency']['p95_ms'], 2)} ms" in page
     assert "CPUExecutionProvider" in page
     assert f"task start to first batch {floatformat(submission.timings['to_first_batch'], 2)} s" in page
+
+    chart = json.loads(re.search(r'id="cost-chart-data"[^>]*>(.*?)</script>', board).group(1))
+    assert chart == [
+        {
+            "rank": 1,
+            "name": "ResNet-8",
+            "url": f"/submissions/{submission.pk}/",
+            "value": 0.7548,
+            "low": pytest.approx(0.7448),
+            "high": pytest.approx(0.7648),
+            "gmacs": efficiency["macs"] / 1e9,
+            "throughput": efficiency["throughput"],
+        }
+    ]
 
     row = client.get("/api/testsets/cifar10/leaderboard/").json()["rows"][0]
     assert row["efficiency"]["parameters"] == 77_706

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404, render
 
+from leaderboard.charts import cost_points
 from leaderboard.models import TestSet
 from leaderboard.ranking import COLUMNS, current_label_set, leaderboard_rows
 
@@ -34,5 +35,6 @@ def leaderboard(request, name: str):
             "columns": COLUMNS.get(label_set.protocol, []) if label_set else [],
             "beside": [other for other in current if other.name != label_set_name],
             "pending": pending.select_related("owner"),
+            "chart_points": cost_points(rows),
         },
     )

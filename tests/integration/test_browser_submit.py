@@ -63,6 +63,15 @@ def test_a_researcher_submits_through_the_form_and_sees_the_result(cifar10, alic
     expect(row.locator(".top1 .value")).to_have_text("81.03%")
     expect(row.locator(".top1 .ci")).to_have_text("80.25–81.79")  # Wilson 95% on 8,103 of 10,000
 
+    # the chart, drawn by the Chart.js the site serves itself, plots the model at its GMACs and top-1
+    page.wait_for_function("() => window.Chart && Chart.getChart('cost-chart')")
+    plotted = page.evaluate("() => Chart.getChart('cost-chart').data.datasets[0].data.map(d => [d.x, d.y])")
+    (gmacs, top1), shown_gmacs = plotted[0], row.locator(".macs").inner_text()
+    assert len(plotted) == 1 and f"{gmacs:.3f}" == shown_gmacs and top1 == pytest.approx(81.03)
+    page.click(".cost-chart button[data-axis=throughput]")
+    axis = page.evaluate("() => Chart.getChart('cost-chart').options.scales.x.title.text")
+    assert axis.startswith("images/s")
+
 
 def test_a_broken_upload_is_explained_on_the_form(cifar10, alice, onnx_test_models, page):
     sign_in(page, "alice")
