@@ -40,7 +40,7 @@ class TorchPredictor:
             torch.cuda.reset_peak_memory_stats(device)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
-        """The plain contract (float32 NCHW in); the batch-1 latency is measured through it."""
+        """The plain contract (float32 NCHW in), for callers outside the engine's streaming."""
         try:
             with _model_errors():
                 return self.forward(torch.from_numpy(batch).to(self.device)).float().cpu().numpy()
