@@ -35,6 +35,7 @@ from evaluator.engine.pixel_cache import cached_pixels  # noqa: E402
 from evaluator.engine.pixels import resize_and_crop  # noqa: E402
 from plugins import registry  # noqa: E402
 from plugins.contracts import ModelSource  # noqa: E402
+from plugins.precision import PRECISION_POLICIES  # noqa: E402
 from plugins.readers.imagenet import SUBSET_ARCHIVE  # noqa: E402
 from plugins.recipe import Recipe  # noqa: E402
 from plugins.submission_check import check_model  # noqa: E402
@@ -122,7 +123,7 @@ def main() -> None:
     parser.add_argument("model", nargs="?", default="resnet56")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--testset", choices=["imagenet", "cifar10"])
-    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
+    parser.add_argument("--precision", default="auto", choices=PRECISION_POLICIES)
     args = parser.parse_args()
     is_timm = args.model.startswith("timm:")
     testset = args.testset or ("imagenet" if is_timm and (SHARED_DATA / SUBSET_ARCHIVE).exists() else "cifar10")
@@ -147,7 +148,7 @@ def main() -> None:
         predictor = registry.get("model_format", format_name).load(source, recipe, classes)
         pixels = np.asarray(cached_pixels(root, manifest, recipe))
         if is_timm:
-            predictor.settle_precision(pixels[:256], None, recipe, args.precision)
+            predictor.settle_precision(lambda: (pixels[:256], None), recipe, args.precision)
             limit = torch_limit(predictor, recipe, args.batch_size, max(3, manifest.num_examples // args.batch_size))
         else:
             limit = onnx_limit(source, pixels, recipe, args.batch_size)

@@ -170,11 +170,15 @@ def metric_text(value, lower_is_better: bool) -> str:
 
 # The site's template filters format figures the same way; the client stays free of Django, so it has its own.
 def millions(count) -> str:
-    return "–" if count is None else f"{count / 1e6:.2f} M"
+    if count is None:
+        return "–"
+    return f"{count / 1e6:.2f} M" if count < 1e7 else f"{count / 1e6:.1f} M"
 
 
 def giga(count) -> str:
-    return "–" if count is None else f"{count / 1e9:.3f}"
+    if count is None:
+        return "–"
+    return f"{count / 1e9:.3f}" if count < 1e10 else f"{count / 1e9:.1f}"
 
 
 def rate(value) -> str:

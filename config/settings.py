@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env, positive_int, secret_key, strict_bool
+from plugins.precision import PRECISION_POLICIES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.str("ZOOBOARD_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -102,7 +103,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 ZOOBOARD_CPU_QUEUE = env.str("ZOOBOARD_CPU_QUEUE", default="cpu")
 ZOOBOARD_GPU_QUEUE = env.str("ZOOBOARD_GPU_QUEUE", default="gpu")
-# Where evaluations go: the gpu queue where GPU workers run (python -m evaluator.workers), else cpu.
+# Where evaluations go: the gpu queue where GPU workers run (manage.py workers), else cpu.
 # Re-scoring is numpy work and always goes to the cpu queue.
 ZOOBOARD_EVALUATION_QUEUE = env.str("ZOOBOARD_EVALUATION_QUEUE", default=ZOOBOARD_CPU_QUEUE)
 if ZOOBOARD_EVALUATION_QUEUE not in (ZOOBOARD_CPU_QUEUE, ZOOBOARD_GPU_QUEUE):
@@ -112,8 +113,11 @@ if ZOOBOARD_EVALUATION_QUEUE not in (ZOOBOARD_CPU_QUEUE, ZOOBOARD_GPU_QUEUE):
     )
 # auto: bfloat16 on GPUs that support it, where it keeps float32's top-1 on a sample; float32; bfloat16.
 ZOOBOARD_PRECISION = env.str("ZOOBOARD_PRECISION", default="auto")
-if ZOOBOARD_PRECISION not in ("auto", "float32", "bfloat16"):
-    raise ImproperlyConfigured(f"ZOOBOARD_PRECISION must be auto, float32 or bfloat16, not {ZOOBOARD_PRECISION!r}")
+if ZOOBOARD_PRECISION not in PRECISION_POLICIES:
+    raise ImproperlyConfigured(
+        f"ZOOBOARD_PRECISION must be {', '.join(PRECISION_POLICIES[:-1])} or {PRECISION_POLICIES[-1]}, "
+        f"not {ZOOBOARD_PRECISION!r}"
+    )
 ZOOBOARD_LATENCY_RUNS = positive_int("ZOOBOARD_LATENCY_RUNS", 50)  # timed batch-1 runs per evaluation
 ZOOBOARD_SOFT_TIME_LIMIT = positive_int("ZOOBOARD_SOFT_TIME_LIMIT", 3600)
 CELERY_TASK_DEFAULT_QUEUE = ZOOBOARD_CPU_QUEUE

@@ -29,8 +29,16 @@ def detect_gpus() -> list[str]:
     return [str(index) for index in range(torch.cuda.device_count())]
 
 
-def plan(gpus: list[str], cpu_concurrency: int, gpu_queue: str, cpu_queue: str) -> list[WorkerSpec]:
-    specs = [WorkerSpec(f"gpu{index}", gpu_queue, 1, {"CUDA_VISIBLE_DEVICES": index}) for index in gpus]
+def plan(
+    gpus: list[str], cpu_concurrency: int, gpu_queue: str, cpu_queue: str, visible: str | None = None
+) -> list[WorkerSpec]:
+    """gpus: indices as torch sees them. visible: this process's own CUDA_VISIBLE_DEVICES, if set, which those
+    indices count within (index 0 of "2,3" is GPU 2): each worker is pinned to the device itself."""
+    devices = [device.strip() for device in visible.split(",")] if visible else None
+    if devices is not None and any(int(index) >= len(devices) for index in gpus):
+        raise ValueError(f"GPU indices {', '.join(gpus)} go beyond CUDA_VISIBLE_DEVICES={visible}")
+    pin = (lambda index: devices[int(index)]) if devices is not None else (lambda index: index)
+    specs = [WorkerSpec(f"gpu{index}", gpu_queue, 1, {"CUDA_VISIBLE_DEVICES": pin(index)}) for index in gpus]
     if cpu_concurrency:
         # an empty CUDA_VISIBLE_DEVICES keeps the CPU worker off the GPUs the others own
         specs.append(WorkerSpec("cpu", cpu_queue, cpu_concurrency, {"CUDA_VISIBLE_DEVICES": ""}))
@@ -57,8 +65,6 @@ def command(spec: WorkerSpec, extra_arguments: list[str]) -> list[str]:
 
 def run(specs: list[WorkerSpec], extra_arguments: list[str]) -> int:
     """Starts the set and waits; returns the exit status of the first worker to stop."""
-    if not specs:
-        raise ValueError("no workers to start: no GPU was found or given, and the CPU worker is off")
     children = [subprocess.Popen(command(spec, extra_arguments), env={**os.environ, **spec.env}) for spec in specs]
 
     def stop_all(signum=signal.SIGTERM, frame=None) -> None:

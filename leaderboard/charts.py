@@ -8,8 +8,8 @@ from leaderboard.ranking import Row
 
 
 def cost_points(rows: list[Row]) -> list[dict]:
-    """One point per ranked model that has efficiency figures: its headline (with its 95% interval), GMACs per
-    image and evaluation throughput, for the chart's two x axes."""
+    """One point per ranked model: its headline (with its 95% interval), GMACs per image and evaluation
+    throughput, for the chart's two x axes; a figure the model lacks is None, and the chart leaves it out."""
     points = []
     for row in rows:
         result, cost = row.result, row.result.submission.efficiency or {}

@@ -70,9 +70,15 @@ class StreamingPredictor(Predictor, Protocol):
         out [N, C]; on_batch(examples done) after each batch. Raises DeviceOutOfMemory(done) when a batch does
         not fit, having written the first `done` rows, so the engine can go on with smaller batches."""
 
-    def settle_precision(self, sample: np.ndarray, recipe: Recipe, policy: str) -> dict:
-        """Picks the precision to run in (e.g. bfloat16 where it leaves a float32 run's predictions on the uint8
-        sample intact) and returns what it compared, for the record. policy: auto, float32 or bfloat16."""
+    def settle_precision(
+        self, sample: Callable[[], tuple[np.ndarray, np.ndarray | None]], recipe: Recipe, policy: str
+    ) -> dict:
+        """Picks the precision to run in (e.g. bfloat16 where it leaves a float32 run's predictions on a sample
+        intact) and returns what it compared, for the record. sample() gives uint8 pixels spread over the test
+        set and their original labels (or None); it is called only if needed. policy: see plugins/precision.py."""
+
+    def close(self) -> None:
+        """Gives back what the predictor holds on its device, at the end of the evaluation."""
 
     def peak_memory(self) -> dict | None:
         """{"bytes": peak, "kind": "device"} measured by the framework since load, or None if it cannot tell."""

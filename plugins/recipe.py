@@ -6,6 +6,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, fields, replace
 
+import numpy as np
+
 from plugins.errors import SubmissionError
 
 RESIZE_MODES = ("shorter", "squash")
@@ -80,6 +82,16 @@ class Recipe:
             METADATA_PREFIX + key: ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
             for key, value in self.to_dict().items()
         }
+
+    def channel_indices(self) -> list[int]:
+        """The RGB channel each of the model's input channels takes, in order."""
+        return [2, 1, 0] if self.channel_order == "BGR" else [0, 1, 2]
+
+    def scale_and_offset(self) -> tuple[np.ndarray, np.ndarray]:
+        """float32 (scale, offset) per channel, in the model's channel order: input = pixel * scale + offset."""
+        mean, std = np.array(self.mean, np.float64), np.array(self.std, np.float64)
+        channels = self.channel_indices()
+        return (self.value_range / 255.0 / std).astype(np.float32)[channels], (-mean / std).astype(np.float32)[channels]
 
     def geometry_key(self) -> str:
         """Identifies the decoded-and-resized pixels; normalisation is not part of it, so caches are shared."""

@@ -164,6 +164,11 @@ def test_one_worker_per_gpu_pinned_to_it_and_one_cpu_worker_kept_off_the_gpus():
     ]
     assert command(specs[1], ["-l", "info"])[-8:] == ["-Q", "gpu", "-c", "1", "-n", "gpu1@%h", "-l", "info"]
     assert plan([], 0, "gpu", "cpu") == []
+    # indices count within this process's own CUDA_VISIBLE_DEVICES: each worker is pinned to the device itself
+    within = plan(["0", "1"], 0, "gpu", "cpu", visible="2,3")
+    assert [spec.env["CUDA_VISIBLE_DEVICES"] for spec in within] == ["2", "3"]
+    with pytest.raises(ValueError, match="GPU indices 0, 2 go beyond CUDA_VISIBLE_DEVICES=5,6"):
+        plan(["0", "2"], 0, "gpu", "cpu", visible="5,6")
 
 
 @pytest.mark.parametrize(

@@ -65,3 +65,16 @@ def test_probabilities_that_do_not_sum_to_one_are_refused(tmp_path):
     pixels = np.zeros((2, 32, 32, 3), np.uint8)
     with pytest.raises(SubmissionError, match="declared to output probabilities, but its rows do not sum to 1"):
         run_model(ONNX.load(ModelSource(path), recipe, 10), pixels, recipe, 10, batch_size=2)
+
+
+def test_a_fixed_batch_that_does_not_fit_is_not_retried_smaller(tmp_path):
+    from tests.hostile_corpus import terabytes_at_run_time
+
+    model = terabytes_at_run_time()
+    for value in (model.graph.input[0], model.graph.output[0]):
+        value.type.tensor_type.shape.dim[0].dim_value = 4
+    path = save(model, tmp_path)
+    recipe = Recipe(input_size=32)
+    pixels = np.zeros((10, 32, 32, 3), np.uint8)
+    with pytest.raises(SubmissionError, match="exported with a fixed batch of 4, which does not fit in the device's"):
+        run_model(ONNX.load(ModelSource(path), recipe, 10), pixels, recipe, 10, batch_size=8)

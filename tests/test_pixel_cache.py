@@ -30,7 +30,8 @@ def build_in_a_process(root, barrier, results) -> None:
 
 
 def test_two_processes_building_at_once_decode_the_test_set_once(cifar10_root):
-    context = multiprocessing.get_context("fork")
+    # fresh interpreters, as two worker processes would be: a fork would copy this process's thread pools
+    context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
     processes = [context.Process(target=build_in_a_process, args=(cifar10_root, barrier, results)) for _ in range(2)]
     for process in processes:

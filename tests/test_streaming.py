@@ -144,14 +144,16 @@ def test_bfloat16_is_kept_when_it_agrees_with_float32_and_the_check_is_recorded(
     sample = pixels[:256]
     targets = sample_targets(cifar10_root, np.arange(256))
     predictor = TorchPredictor(model, torch.device("cpu"), 10)
-    record = predictor.settle_precision(sample, targets, RECIPE, "bfloat16")
+    record = predictor.settle_precision(lambda: (sample, targets), RECIPE, "bfloat16")
 
-    # independently: float32 through the numpy normaliser, bfloat16 under torch's autocast
+    # independently: float32 through the numpy normaliser; bfloat16 features under torch's autocast, then
+    # timm's head in float32
     float32 = reference_scores(model, sample, RECIPE).argmax(1)
-    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-        bfloat16 = np.concatenate(
-            [model(torch.from_numpy(b)).float().numpy() for _, b in normalised_batches(sample, RECIPE, 256)]
-        ).argmax(1)
+    batches = [torch.from_numpy(batch) for _, batch in normalised_batches(sample, RECIPE, 256)]
+    with torch.inference_mode():
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            features = [model.forward_features(batch) for batch in batches]
+        bfloat16 = np.concatenate([model.forward_head(f.float()).numpy() for f in features]).argmax(1)
     agreement = (float32 == bfloat16).mean()
     assert record["top1_agreement"] == pytest.approx(agreement, abs=1 / 256)
     assert record["sample"] == 256
@@ -177,7 +179,7 @@ class Fragile(torch.nn.Module):
 
 def test_bfloat16_is_refused_where_it_changes_predictions(pixels):
     predictor = TorchPredictor(Fragile(), torch.device("cpu"), 10)
-    record = predictor.settle_precision(pixels[:200], None, RECIPE, "bfloat16")
+    record = predictor.settle_precision(lambda: (pixels[:200], None), RECIPE, "bfloat16")
     assert record["precision"] == "float32" and predictor.precision == "float32"
     assert record["top1_agreement"] < 0.99
     assert record["reason"].startswith("bfloat16 kept only")
@@ -185,8 +187,12 @@ def test_bfloat16_is_refused_where_it_changes_predictions(pixels):
 
 def test_auto_stays_in_float32_on_a_cpu_without_running_the_check(model, pixels):
     predictor = TorchPredictor(RunsOutOnCall(model, failing_call=1), torch.device("cpu"), 10)
-    record = predictor.settle_precision(pixels[:10], None, RECIPE, "auto")
-    assert record == {"precision": "float32", "reason": "bfloat16 is used on GPUs that support it only"}
+
+    def sample():
+        raise AssertionError("the sample is read only when there is something to try")
+
+    record = predictor.settle_precision(sample, RECIPE, "auto")
+    assert record == {"precision": "float32", "reason": "bfloat16 is used on GPUs with native support only"}
     assert predictor.model.calls == 0
 
 
@@ -203,7 +209,7 @@ class NoBfloat16(torch.nn.Module):
 
 def test_a_model_that_fails_in_bfloat16_runs_in_float32(model, pixels):
     predictor = TorchPredictor(NoBfloat16(model), torch.device("cpu"), 10)
-    record = predictor.settle_precision(pixels[:64], None, RECIPE, "bfloat16")
+    record = predictor.settle_precision(lambda: (pixels[:64], None), RECIPE, "bfloat16")
     assert record == {
         "precision": "float32",
         "candidate": "bfloat16",
@@ -212,3 +218,13 @@ def test_a_model_that_fails_in_bfloat16_runs_in_float32(model, pixels):
     assert predictor.precision == "float32"
     predictions, _ = run_model(predictor, pixels[:64], RECIPE, 10, 32)
     assert len(predictions) == 64
+
+
+def test_a_timm_head_stays_in_float32_under_bfloat16(model, pixels):
+    """Stored probabilities keep float32 precision: bfloat16 logits would round them to 8 significant bits."""
+    predictor = TorchPredictor(model, torch.device("cpu"), 10)
+    predictor.precision = "bfloat16"
+    scores = np.empty((64, 10), np.float32)
+    predictor.predict_into(pixels[:64], scores, RECIPE, 64, lambda done: None)
+    as_bfloat16 = torch.from_numpy(scores).to(torch.bfloat16).float().numpy()
+    assert not np.array_equal(scores, as_bfloat16)  # values a bfloat16 output could not hold

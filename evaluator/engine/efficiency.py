@@ -11,7 +11,7 @@ from importlib import metadata
 
 import numpy as np
 
-from evaluator.engine.batches import normalised_batches
+from evaluator.engine.batches import normalise
 from plugins.contracts import Predictor
 from plugins.recipe import Recipe
 
@@ -34,10 +34,9 @@ def batch1_latency(
         def once() -> None:
             predictor.predict_into(image, scores, recipe, 1, lambda done: None)
     else:
-        _, normalised = next(normalised_batches(image, recipe, 1))
 
         def once() -> None:
-            predictor.predict(normalised)
+            predictor.predict(normalise(image, recipe))
 
     for _ in range(LATENCY_WARMUP_RUNS):
         once()
@@ -51,42 +50,45 @@ def batch1_latency(
 
 
 class ResidentMemoryPeak:
-    """The process's peak resident memory while the block runs, sampled every few milliseconds.
+    """How far the process's anonymous resident memory (heap, model weights, activations: not the memory-mapped
+    test set, which is file-backed) rose above where it stood when the block began, sampled every few ms.
 
     Written here because the kernel's own high-water mark (ru_maxrss) covers the worker process's whole life,
-    earlier tasks included; this one covers one evaluation."""
+    earlier tasks included, and counts the mapped test set."""
 
     INTERVAL_SECONDS = 0.01
 
     def __init__(self):
-        self.peak = 0
+        self.baseline = self.peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def __enter__(self) -> ResidentMemoryPeak:
-        self.peak = _resident_bytes()
+        self.baseline = self.peak = _anonymous_resident_bytes()
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, _resident_bytes())
+        self.peak = max(self.peak, _anonymous_resident_bytes())
 
     def record(self) -> dict | None:
-        return {"bytes": self.peak, "kind": "host"} if self.peak else None
+        return {"bytes": self.peak - self.baseline, "kind": "host"} if self.baseline else None
 
     def _sample(self) -> None:
         while not self._stop.wait(self.INTERVAL_SECONDS):
-            self.peak = max(self.peak, _resident_bytes())
+            self.peak = max(self.peak, _anonymous_resident_bytes())
 
 
-def _resident_bytes() -> int:
+def _anonymous_resident_bytes() -> int:
+    """Resident minus resident-shared pages (file-backed and shared memory), from /proc/self/statm."""
     try:
         with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            resident, shared = (int(field) for field in statm.read().split()[1:3])
     except OSError:  # not Linux: no figure rather than a wrong one
         return 0
+    return (resident - shared) * os.sysconf("SC_PAGE_SIZE")
 
 
 def machine(provider: str) -> dict:
@@ -98,10 +100,11 @@ def machine(provider: str) -> dict:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             continue
+    cpu = cpu_name()
     return {
-        "device": _gpu_name() if on_gpu else cpu_name(),
+        "device": _gpu_name() if on_gpu else cpu,
         "device_kind": "gpu" if on_gpu else "cpu",
-        "cpu": cpu_name(),
+        "cpu": cpu,
         "cpu_cores": os.cpu_count(),
         "visible_gpus": os.environ.get("CUDA_VISIBLE_DEVICES"),
         "python": platform.python_version(),

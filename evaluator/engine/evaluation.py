@@ -73,7 +73,8 @@ def predict(
         with _timed(seconds, "run"):
             predictions, final_batch_size = run_model(predictor, pixels, recipe, num_classes, batch_size, on_batch)
         with _timed(seconds, "latency"):
-            latency = batch1_latency(predictor, pixels, recipe, num_classes, latency_runs) if latency_runs else None
+            measure = latency_runs and len(pixels)
+            latency = batch1_latency(predictor, pixels, recipe, num_classes, latency_runs) if measure else None
     if predictions_path is not None:
         predictions.save(predictions_path)
     efficiency = {
@@ -86,6 +87,8 @@ def predict(
         "provider": predictor.provider,
         "machine": machine(predictor.provider),
     }
+    if hasattr(predictor, "close"):
+        predictor.close()
     return Evaluation(predictions, predictor.provider, seconds, efficiency=efficiency)
 
 
@@ -120,11 +123,15 @@ def _timed(seconds: dict, name: str):
 def _settle_precision(predictor, pixels, root: Path, manifest: TestSetManifest, recipe: Recipe, policy: str) -> dict:
     if not hasattr(predictor, "settle_precision"):
         return {"precision": "float32", "reason": "the model's format runs as exported"}
-    indices = np.unique(np.linspace(0, len(pixels) - 1, min(len(pixels), PRECISION_SAMPLE)).astype(np.int64))
-    original = manifest.current_label_set("original")
-    labels = LabelSetData.load(root, original).arrays if original else {}
-    targets = labels["targets"][indices] if "targets" in labels else None
-    return predictor.settle_precision(np.asarray(pixels[indices]), targets, recipe, policy)
+
+    def sample() -> tuple[np.ndarray, np.ndarray | None]:
+        """Examples spread evenly over the test set, with their original labels where the test set has them."""
+        indices = np.unique(np.linspace(0, len(pixels) - 1, min(len(pixels), PRECISION_SAMPLE)).astype(np.int64))
+        original = manifest.current_label_set("original")
+        labels = LabelSetData.load(root, original).arrays if original else {}
+        return np.asarray(pixels[indices]), labels["targets"][indices] if "targets" in labels else None
+
+    return predictor.settle_precision(sample, recipe, policy)
 
 
 def _peak_memory(predictor) -> dict | None:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from evaluator.engine.batches import normalise
+from plugins.batch_loop import predict_batches_into
 from plugins.contracts import Predictor
 from plugins.errors import DeviceOutOfMemory, SubmissionError
-from plugins.predictions import check_scores_shape
 from plugins.recipe import Recipe
 
 log = logging.getLogger(__name__)
@@ -57,22 +56,5 @@ def _batchwise_into(
     batch_size: int,
     on_batch: Callable[[int], None],
 ) -> None:
-    """The plain contract: normalised float32 batches through predict(), one at a time.
-
-    The next batch is normalised on a helper thread while the model runs the current one (numpy and
-    onnxruntime both release the GIL), so a GPU does not wait for the host between batches."""
-    starts = range(0, len(pixels), batch_size)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalise") as helper:
-        upcoming = helper.submit(normalise, pixels[:batch_size], recipe) if starts else None
-        for start in starts:
-            batch = upcoming.result()
-            following = start + batch_size
-            if following < len(pixels):
-                upcoming = helper.submit(normalise, pixels[following : following + batch_size], recipe)
-            try:
-                scores = predictor.predict(batch)
-            except DeviceOutOfMemory:
-                raise DeviceOutOfMemory(start) from None
-            check_scores_shape(np.shape(scores), len(batch), out.shape[1])
-            out[start : start + len(batch)] = scores
-            on_batch(start + len(batch))
+    """The plain contract: float32 batches normalised on the host, through predict()."""
+    predict_batches_into(pixels, out, batch_size, lambda chunk: normalise(chunk, recipe), predictor.predict, on_batch)

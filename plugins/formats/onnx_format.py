@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
 
+from plugins.batch_loop import predict_batches_into
 from plugins.contracts import ModelInfo, ModelSource
 from plugins.errors import DeviceOutOfMemory, SubmissionError
 from plugins.formats.onnx_pixels import with_pixel_input
-from plugins.predictions import check_scores_shape
 from plugins.recipe import METADATA_PREFIX, Recipe, recipe_values_from_metadata
 from plugins.registry import register
 
@@ -142,17 +142,21 @@ class OnnxFormat:
         return figures
 
     def load(self, source: ModelSource, recipe: Recipe, num_classes: int) -> OnnxPredictor:
-        if _providers()[0] == "CPUExecutionProvider":
-            # on the CPU, numpy normalising the next batch on a helper thread beats doing it in the graph
-            return OnnxPredictor(_session(str(_model_file(source))))
-        return normalising_on_device(source, recipe)
+        # On the CPU, numpy normalising the next batch on a helper thread beats doing it in the graph. A GPU build
+        # of onnxruntime on a worker without a visible GPU falls back to the CPU: the provider that took the
+        # session decides, not the ones installed.
+        if _providers()[0] != "CPUExecutionProvider":
+            predictor = normalising_on_device(source, recipe)
+            if predictor.provider != "CPUExecutionProvider":
+                return predictor
+        return OnnxPredictor(_session(str(_model_file(source))))
 
 
 def normalising_on_device(source: ModelSource, recipe: Recipe) -> OnnxPixelPredictor:
     """The model with the recipe's normalisation in front of its graph: what GPU workers run."""
     model = _load_without_external_data(_model_file(source))
-    with_pixels, pixels_input = with_pixel_input(model, _graph_inputs(model)[0].name, recipe)
-    return OnnxPixelPredictor(_session(with_pixels.SerializeToString()), pixels_input, _model_file(source))
+    pixels_input = with_pixel_input(model, _graph_inputs(model)[0].name, recipe)
+    return OnnxPixelPredictor(_session(model.SerializeToString()), pixels_input, _model_file(source))
 
 
 def _providers() -> list[str]:
@@ -193,14 +197,20 @@ class OnnxPredictor:
             chunk = batch[start : start + self.fixed_batch]
             missing = self.fixed_batch - len(chunk)
             padded = np.concatenate([chunk, np.zeros((missing, *chunk.shape[1:]), chunk.dtype)]) if missing else chunk
-            chunks.append(_run(session, input_name, padded)[: len(chunk)])
+            try:
+                chunks.append(_run(session, input_name, padded)[: len(chunk)])
+            except DeviceOutOfMemory:  # smaller batches cannot help a model that always runs this many
+                raise SubmissionError(
+                    f"the model was exported with a fixed batch of {self.fixed_batch}, which does not fit in the "
+                    "device's memory; export it with a dynamic batch dimension"
+                ) from None
         return np.concatenate(chunks)
 
 
 class OnnxPixelPredictor(OnnxPredictor):
     """The model with the recipe's normalisation in front of its graph (onnx_pixels.py): uint8 pixels go in,
-    and onnxruntime normalises them on its own device. predict(), the plain float32 contract, loads the model
-    as submitted on first use."""
+    and onnxruntime normalises them on its own device. predict(), the plain float32 contract the engine does
+    not use for it, loads the model as submitted on first use."""
 
     def __init__(self, session, pixels_input: str, path: Path):
         super().__init__(session)
@@ -209,22 +219,9 @@ class OnnxPixelPredictor(OnnxPredictor):
     def predict_into(
         self, pixels: np.ndarray, out: np.ndarray, recipe: Recipe, batch_size: int, on_batch: Callable[[int], None]
     ) -> None:
-        starts = range(0, len(pixels), batch_size)
-        # the next batch is read from the memory-mapped cache while the model runs the current one
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pixels") as reader:
-            upcoming = reader.submit(np.array, pixels[:batch_size]) if starts else None
-            for start in starts:
-                batch = upcoming.result()
-                following = start + batch_size
-                if following < len(pixels):
-                    upcoming = reader.submit(np.array, pixels[following : following + batch_size])
-                try:
-                    scores = self._in_chunks(self.session, self.pixels_input, batch)
-                except DeviceOutOfMemory:
-                    raise DeviceOutOfMemory(start) from None
-                check_scores_shape(scores.shape, len(batch), out.shape[1])
-                out[start : start + len(batch)] = scores
-                on_batch(start + len(batch))
+        # np.array reads the next batch out of the memory-mapped cache while the model runs the current one
+        run = functools.partial(self._in_chunks, self.session, self.pixels_input)
+        predict_batches_into(pixels, out, batch_size, np.array, run, on_batch)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         if self._plain is None:

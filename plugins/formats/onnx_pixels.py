@@ -11,12 +11,11 @@ from onnx import TensorProto, helper, numpy_helper
 from plugins.recipe import Recipe
 
 
-def with_pixel_input(model: onnx.ModelProto, image_input: str, recipe: Recipe) -> tuple[onnx.ModelProto, str]:
-    """A copy of model whose input image_input (float32 NCHW) is computed from a new uint8 NHWC input, and the
-    new input's name.
+def with_pixel_input(model: onnx.ModelProto, image_input: str, recipe: Recipe) -> str:
+    """Changes model in place so that its input image_input (float32 NCHW) is computed from a new uint8 NHWC
+    input; returns the new input's name.
 
     The maths is the host's (evaluator/engine/batches.py): pixel * scale + offset in float32, per channel."""
-    model = onnx.ModelProto.FromString(model.SerializeToString())
     graph = model.graph
     original = next(value for value in graph.input if value.name == image_input)
     batch_dim = original.type.tensor_type.shape.dim[0]
@@ -24,10 +23,8 @@ def with_pixel_input(model: onnx.ModelProto, image_input: str, recipe: Recipe) -
     size = recipe.input_size
     names = _fresh_names(graph, ["pixels", "as_float", "reordered", "scale", "offset", "scaled", "shifted", "channels"])
 
-    channels = [2, 1, 0] if recipe.channel_order == "BGR" else [0, 1, 2]
-    mean, std = np.array(recipe.mean, np.float64), np.array(recipe.std, np.float64)
-    scale = (recipe.value_range / 255.0 / std).astype(np.float32)[channels]
-    offset = (-mean / std).astype(np.float32)[channels]
+    channels = recipe.channel_indices()
+    scale, offset = recipe.scale_and_offset()
     nodes = [helper.make_node("Cast", [names["pixels"]], [names["as_float"]], to=TensorProto.FLOAT)]
     source = names["as_float"]
     if channels != [0, 1, 2]:
@@ -52,7 +49,7 @@ def with_pixel_input(model: onnx.ModelProto, image_input: str, recipe: Recipe) -
     nodes.extend(graph.node)
     del graph.node[:]
     graph.node.extend(nodes)
-    return model, names["pixels"]
+    return names["pixels"]
 
 
 def _fresh_names(graph: onnx.GraphProto, wanted: list[str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from evaluator.engine.evaluation import evaluate
 from evaluator.engine.scoring import json_ready
 from plugins.errors import SubmissionError
+from plugins.precision import PRECISION_POLICIES
 from plugins.recipe import RECIPE_FIELDS, Recipe
 from plugins.submission_check import check_model, format_for, source_from_argument
 from plugins.testset import TestSetManifest, testset_root
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--channel-order", choices=["RGB", "BGR"])
         parser.add_argument("--output", choices=["logits", "probabilities"])
         parser.add_argument("--batch-size", type=int, default=256)
-        parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default=settings.ZOOBOARD_PRECISION)
+        parser.add_argument("--precision", choices=PRECISION_POLICIES, default=settings.ZOOBOARD_PRECISION)
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, **options):

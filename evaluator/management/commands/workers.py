@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from django.conf import settings
@@ -22,7 +23,16 @@ class Command(BaseCommand):
         gpus = self._gpus(options["gpus"])
         if options["cpu_concurrency"] < 0:
             raise CommandError("--cpu-concurrency must be 0 or more")
-        specs = plan(gpus, options["cpu_concurrency"], settings.ZOOBOARD_GPU_QUEUE, settings.ZOOBOARD_CPU_QUEUE)
+        try:
+            specs = plan(
+                gpus,
+                options["cpu_concurrency"],
+                settings.ZOOBOARD_GPU_QUEUE,
+                settings.ZOOBOARD_CPU_QUEUE,
+                os.environ.get("CUDA_VISIBLE_DEVICES"),
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from None
         if not specs:
             raise CommandError("no workers to start: no GPU was found or given, and --cpu-concurrency is 0")
         for spec in specs:

@@ -65,7 +65,7 @@
       },
       scales: {
         x: { type: "logarithmic", title: { display: true, text: titles.gmacs } },
-        y: { grace: "5%", title: { display: true, text: document.querySelector(".cost-chart h2").textContent.split(" against")[0] + " (%)" } },
+        y: { grace: "5%", title: { display: true, text: `${canvas.dataset.metric} (%)` } },
       },
       onClick: (event, elements) => {
         if (elements.length) window.location = chart.data.datasets[0].data[elements[0].index].point.url;
