@@ -159,7 +159,7 @@ def main() -> None:
     print(f"{args.model} on {testset} ({images}), batch {args.batch_size}")
     print(f"device: {warm.efficiency['machine']['device']} via {warm.provider}, {precision}")
     print(f"limit, the model alone on data in place:     {limit:9,.0f} images/s")
-    print(f"ours, predict() with a warm pixel cache:      {ours:9,.0f} images/s = {ours / limit:.2f}x the limit")
+    print(f"ours, predict()'s run, warm pixel cache:       {ours:9,.0f} images/s = {ours / limit:.2f}x the limit")
     print(f"per-image decode pipeline (validate.py-like): {naive:9,.0f} images/s; ours is {ours / naive:.2f}x it")
     print(
         f"cold start, task start to the first batch: {cold.seconds['to_first_batch']:.2f} s building the pixel cache, "
