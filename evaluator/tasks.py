@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,6 +24,7 @@ from plugins.testset import TestSetManifest, testset_root
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 1.0
+DEVICE_BROKEN_EXIT_STATUS = 70  # EX_SOFTWARE
 
 
 class Cancelled(Exception):
@@ -58,10 +61,21 @@ def evaluate_submission(submission_id: int) -> None:
         _fail(submission, str(error))
     except SoftTimeLimitExceeded:
         _fail(submission, f"the evaluation took longer than the limit of {settings.ZOOBOARD_SOFT_TIME_LIMIT} seconds")
-    except Exception:
+    except Exception as error:
         error_id = uuid.uuid4().hex[:12]
         log.exception("internal error %s while evaluating submission %s", error_id, submission_id)
         _fail(submission, f"internal error, the operators were told (id {error_id})")
+        if _breaks_the_device(error):
+            # every later task in this process would fail the same way: leave, and Celery starts a fresh one
+            # (the message comes back once, finds the submission failed and does nothing)
+            log.critical("submission %s left this process's GPU context broken; the process exits", submission_id)
+            os._exit(DEVICE_BROKEN_EXIT_STATUS)
+
+
+def _breaks_the_device(error: Exception) -> bool:
+    """A CUDA error other than out-of-memory (torch's AcceleratorError) leaves the process's context unusable."""
+    torch = sys.modules.get("torch")  # not imported here: a process that never loaded torch has no such error
+    return torch is not None and isinstance(error, getattr(torch, "AcceleratorError", ()))
 
 
 def _fail(submission: Submission, message: str) -> None:

@@ -70,10 +70,17 @@ class ServiceProcess:
 
 
 class Worker(ServiceProcess):
-    def __init__(self, queue: str, scratch: Path, data_dir: Path, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        queue: str,
+        scratch: Path,
+        data_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        extra_arguments: tuple[str, ...] = (),
+    ):
         self.queue, self.media_dir = queue, scratch / "media"
         spec = WorkerSpec(name=queue, queue=queue, concurrency=1)
-        command = worker_command(spec, ["--without-mingle", "--without-gossip", "-l", "info"])
+        command = worker_command(spec, ["--without-mingle", "--without-gossip", "-l", "info", *extra_arguments])
         env = {**service_env(queue, scratch, data_dir), **(extra_env or {})}
         super().__init__("worker", command, env, scratch)
         self.wait_for(lambda: "ready." in self.log_path.read_text())
