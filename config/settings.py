@@ -111,7 +111,7 @@ if ZOOBOARD_EVALUATION_QUEUE not in (ZOOBOARD_CPU_QUEUE, ZOOBOARD_GPU_QUEUE):
         f"ZOOBOARD_EVALUATION_QUEUE must be {ZOOBOARD_CPU_QUEUE!r} or {ZOOBOARD_GPU_QUEUE!r}, "
         f"not {ZOOBOARD_EVALUATION_QUEUE!r}"
     )
-# auto: bfloat16 on GPUs that support it, where it keeps float32's top-1 on a sample; float32; bfloat16.
+# What each policy means: plugins/precision.py.
 ZOOBOARD_PRECISION = env.str("ZOOBOARD_PRECISION", default="auto")
 if ZOOBOARD_PRECISION not in PRECISION_POLICIES:
     raise ImproperlyConfigured(

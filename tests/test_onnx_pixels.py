@@ -19,16 +19,9 @@ from plugins.recipe import Recipe
 from plugins.testset import TestSetManifest
 from tests import onnx_models
 from tests.hostile_corpus import RUN_TIME
+from tests.test_streaming import CAFFE
 
 RGB = Recipe(input_size=32, crop_pct=1.0, mean=(0.4914, 0.4822, 0.4465), std=(0.247, 0.243, 0.261))
-BGR_255 = Recipe(
-    input_size=32,
-    crop_pct=1.0,
-    mean=(125.3, 123.0, 113.9),
-    std=(63.0, 62.1, 66.7),
-    value_range=255.0,
-    channel_order="BGR",
-)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +29,7 @@ def pixels(cifar10_root):
     return np.asarray(cached_pixels(cifar10_root, TestSetManifest.load(cifar10_root), RGB)[:1000])
 
 
-@pytest.mark.parametrize("recipe", [RGB, BGR_255], ids=["RGB 0-1", "BGR 0-255"])
+@pytest.mark.parametrize("recipe", [RGB, CAFFE], ids=["RGB 0-1", "BGR 0-255"])
 def test_normalising_in_the_graph_gives_the_host_paths_predictions(model_path, pixels, recipe):
     source = ModelSource(model_path("resnet20"))
     on_host = registry.get("model_format", "onnx").load(source, recipe, 10)
