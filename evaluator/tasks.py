@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import time
 import uuid
@@ -12,11 +13,17 @@ from pathlib import Path
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
 from config.celery import EVALUATE_TASK, RESCORE_TASK
+from evaluator import worker_life  # noqa: F401  (the reaper thread and the pool processes' death signal)
+from evaluator.database import CONNECTION_ERRORS, fresh_connection, retrying
 from evaluator.engine.evaluation import predict, score
 from evaluator.engine.rescoring import rescore
-from leaderboard.models import InvalidTransition, Result, Status, Submission, TestSet
+from evaluator.lease import Cancelled, LeaseLost, Watchdog, too_slow
+from leaderboard.models import Result, Status, Submission, TestSet
+from leaderboard.models.submissions import Claim
 from plugins.contracts import ModelSource
 from plugins.errors import SubmissionError
 from plugins.recipe import Recipe
@@ -27,49 +34,48 @@ PROGRESS_EVERY_SECONDS = 1.0
 DEVICE_BROKEN_EXIT_STATUS = 70  # EX_SOFTWARE
 
 
-class Cancelled(Exception):
-    """The submission left the running state while it ran (cancelled by its owner or an admin)."""
-
-
 def predictions_path(submission_id: int) -> Path:
     return settings.ZOOBOARD_DATA_DIR / "predictions" / f"{submission_id}.npz"
 
 
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 @shared_task(name=EVALUATE_TASK)
 def evaluate_submission(submission_id: int) -> None:
-    submission = Submission.objects.select_related("testset").filter(pk=submission_id).first()
-    if submission is None:
-        log.warning("submission %s no longer exists", submission_id)
-        return
-    if submission.status in (Status.RUNNING, Status.SCORING):
-        # delivered again after the worker running it died (acks_late): do not run the same model into it again
-        submission.move_to(
-            Status.FAILED,
-            error_message="the worker stopped while evaluating this model "
-            "(it may have crashed or run out of memory); the operators were told",
-        )
-        log.error("submission %s was interrupted by a lost worker", submission_id)
-        return
-    if submission.status != Status.QUEUED:
-        return  # cancelled (or finished) before a worker got to it
-    submission.move_to(Status.RUNNING, progress_done=0)
-    try:
-        _run(submission)
-    except Cancelled:
-        log.info("submission %s was cancelled while running", submission_id)
-    except SubmissionError as error:
-        _fail(submission, str(error))
-    except SoftTimeLimitExceeded:
-        _fail(submission, f"the evaluation took longer than the limit of {settings.ZOOBOARD_SOFT_TIME_LIMIT} seconds")
-    except Exception as error:
-        error_id = uuid.uuid4().hex[:12]
-        log.exception("internal error %s while evaluating submission %s", error_id, submission_id)
-        _fail(submission, f"internal error, the operators were told (id {error_id})")
-        if _breaks_the_device(error):
-            # every later task in this process would fail the same way: leave, and Celery starts a fresh one
-            # (the message comes back once, finds the submission failed and does nothing)
-            log.critical("submission %s left this process's GPU context broken; the process exits", submission_id)
-            os._exit(DEVICE_BROKEN_EXIT_STATUS)
+    """Evaluates the submission if this delivery can claim it (exactly once: see Claim and evaluator/reaper.py)."""
+    attempt = retrying(
+        lambda: Claim.take(
+            submission_id, worker_name(), settings.ZOOBOARD_LEASE_SECONDS, settings.ZOOBOARD_MAX_ATTEMPTS
+        ),
+        f"claiming submission {submission_id}",
+    )
+    if attempt is None:
+        return  # finished, cancelled, or held by a live lease elsewhere: a repeated delivery
+    submission = Submission.objects.select_related("testset").get(pk=submission_id)
+    log.info("submission %s: attempt %s on %s", submission_id, attempt, worker_name())
+    watchdog = Watchdog(submission_id, attempt, settings.ZOOBOARD_LEASE_SECONDS, settings.ZOOBOARD_SOFT_TIME_LIMIT)
+    with watchdog:
+        try:
+            _run(submission, attempt, watchdog.stopper)
+        except (Cancelled, LeaseLost) as stop:
+            log.info("submission %s attempt %s stopped: %s", submission_id, attempt, type(stop).__name__)
+        except SubmissionError as error:
+            _fail(submission_id, attempt, str(error))
+        except SoftTimeLimitExceeded:
+            _fail(submission_id, attempt, str(too_slow(settings.ZOOBOARD_SOFT_TIME_LIMIT)))
+        except Exception as error:
+            error_id = uuid.uuid4().hex[:12]
+            log.exception("internal error %s while evaluating submission %s", error_id, submission_id)
+            if isinstance(error, CONNECTION_ERRORS):
+                return  # the database stayed away: the lease runs out and the reaper queues it again
+            _fail(submission_id, attempt, f"internal error, the operators were told (id {error_id})")
+            if _breaks_the_device(error):
+                # every later task in this process would fail the same way: leave, and Celery starts a fresh one
+                # (the message comes back once, finds the submission failed and does nothing)
+                log.critical("submission %s left this process's GPU context broken; the process exits", submission_id)
+                os._exit(DEVICE_BROKEN_EXIT_STATUS)
 
 
 def _breaks_the_device(error: Exception) -> bool:
@@ -78,14 +84,19 @@ def _breaks_the_device(error: Exception) -> bool:
     return torch is not None and isinstance(error, getattr(torch, "AcceleratorError", ()))
 
 
-def _fail(submission: Submission, message: str) -> None:
-    try:
-        submission.move_to(Status.FAILED, error_message=message)
-    except InvalidTransition:  # cancelled meanwhile: the cancellation stands
-        log.info("submission %s failed after leaving the running state: %s", submission.pk, message)
+def _fail(submission_id: int, attempt: int, message: str) -> None:
+    """Fails this attempt's submission, on a fresh connection if the old one died; a cancellation stands."""
+
+    def write() -> int:
+        return Submission.objects.filter(
+            pk=submission_id, attempts=attempt, status__in=[Status.RUNNING, Status.SCORING]
+        ).update(status=Status.FAILED, error_message=message, finished_at=timezone.now(), lease_expires_at=None)
+
+    if not retrying(write, f"failing submission {submission_id}"):
+        log.info("submission %s failed after this attempt lost it: %s", submission_id, message)
 
 
-def _run(submission: Submission) -> None:
+def _run(submission: Submission, attempt: int, stopper) -> None:
     root = testset_root(settings.ZOOBOARD_DATA_DIR, submission.testset.name, submission.testset.version)
     recipe = Recipe.from_dict(submission.preprocessing)
     source = ModelSource(
@@ -98,22 +109,43 @@ def _run(submission: Submission) -> None:
         root,
         predictions_path=predictions_path(submission.pk),
         batch_size=settings.ZOOBOARD_BATCH_SIZE,
-        on_progress=_progress_reporter(submission.pk),
+        on_progress=_progress_reporter(submission.pk, attempt),
         precision=settings.ZOOBOARD_PRECISION,
         latency_runs=settings.ZOOBOARD_LATENCY_RUNS,
+        stopper=stopper,
     )
-    submission.move_to(
-        Status.SCORING,
-        progress_done=submission.progress_total,
-        provider=evaluation.provider,
-        efficiency=evaluation.efficiency,
+    to_scoring = Submission.objects.filter(pk=submission.pk, attempts=attempt, status=Status.RUNNING)
+    fields = {"progress_done": submission.progress_total, "provider": evaluation.provider}
+    moved = retrying(
+        lambda: to_scoring.update(
+            status=Status.SCORING, scoring_at=timezone.now(), efficiency=evaluation.efficiency, **fields
+        ),
+        f"scoring submission {submission.pk}",
     )
+    if not moved:
+        raise _why_not_held(submission.pk)
     score(evaluation, root, settings.ZOOBOARD_MIN_SLICE)
-    Result.objects.store(submission, evaluation.scores)
-    submission.move_to(Status.DONE, timings={key: round(value, 3) for key, value in evaluation.seconds.items()})
+    stopper.check()
+    timings = {key: round(value, 3) for key, value in evaluation.seconds.items()}
+    retrying(lambda: _store(submission.pk, attempt, evaluation.scores, timings), f"storing submission {submission.pk}")
 
 
-def _progress_reporter(submission_id: int):
+@transaction.atomic
+def _store(submission_id: int, attempt: int, scores: dict, timings: dict) -> None:
+    """Results and DONE in one transaction, under this attempt's row lock: written once, by the holder only."""
+    held = Claim.holds(submission_id, attempt, Status.SCORING)
+    if held is None:
+        raise _why_not_held(submission_id)
+    Result.objects.store(held, scores, attempt=attempt)
+    held.move_to(Status.DONE, timings=timings, lease_expires_at=None)
+
+
+def _why_not_held(submission_id: int) -> Exception:
+    status = Submission.objects.filter(pk=submission_id).values_list("status", flat=True).first()
+    return Cancelled() if status == Status.CANCELLED else LeaseLost()
+
+
+def _progress_reporter(submission_id: int, attempt: int):
     last = [0.0]
 
     def report(done: int, total: int) -> None:
@@ -121,9 +153,16 @@ def _progress_reporter(submission_id: int):
         if now - last[0] < PROGRESS_EVERY_SECONDS and done < total:
             return
         last[0] = now
-        # one UPDATE both records progress and notices a cancellation
-        if not Submission.objects.filter(pk=submission_id, status=Status.RUNNING).update(progress_done=done):
-            raise Cancelled()
+        # one UPDATE both records progress and notices a cancellation or a lost lease
+        held = Submission.objects.filter(pk=submission_id, attempts=attempt, status=Status.RUNNING)
+        try:
+            if held.update(progress_done=done):
+                return
+        except CONNECTION_ERRORS as error:  # the run goes on; progress is shown again once the database is back
+            log.warning("could not record progress of submission %s (%s)", submission_id, error)
+            fresh_connection()
+            return
+        raise _why_not_held(submission_id)
 
     return report
 

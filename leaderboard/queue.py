@@ -5,19 +5,33 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.utils import timezone
 
 from config.celery import EVALUATE_TASK, RESCORE_TASK, app
 
 log = logging.getLogger(__name__)
 
 
-def enqueue_evaluation(submission_id: int) -> bool:
-    """Sends the task; on a broker failure the submission stays queued and is logged for `requeue`."""
+def enqueue_evaluation(submission) -> bool:
+    """Sends the task (after the submission's transaction commits) and records when.
+
+    On a broker failure the submission stays queued with no sent_at: its page says it waits for the queue,
+    and the workers' reaper sends it once the broker answers again (evaluator/reaper.py). A message sent
+    twice is harmless: only one worker can claim the submission."""
+    from leaderboard.models import Status, Submission  # the models import this module's callers
+
+    # a Submission (its sent_at is set in memory too, for the response the site is building) or its id
+    instance = submission if isinstance(submission, Submission) else None
+    submission_id = instance.pk if instance is not None else submission
     try:
         app.send_task(EVALUATE_TASK, args=[submission_id], queue=settings.ZOOBOARD_EVALUATION_QUEUE)
-    except Exception:
-        log.exception("could not enqueue submission %s; it stays queued", submission_id)
+    except Exception as error:
+        log.warning("the broker is unreachable (%s); submission %s waits to be sent", error, submission_id)
         return False
+    sent_at = timezone.now()
+    Submission.objects.filter(pk=submission_id, status=Status.QUEUED).update(sent_at=sent_at)
+    if instance is not None:
+        instance.sent_at = sent_at
     return True
 
 

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from plugins.errors import DeviceOutOfMemory
-from plugins.predictions import check_scores_shape
+from plugins.errors import DeviceOutOfMemory, SubmissionError
+from plugins.predictions import NOT_FINITE, check_scores_shape
 
 
 def predict_batches_into(
@@ -29,6 +29,8 @@ def predict_batches_into(
         except DeviceOutOfMemory:
             raise DeviceOutOfMemory(start) from None
         check_scores_shape(np.shape(scores), len(batch), out.shape[1])
+        if not np.isfinite(scores).all():  # at the first bad batch: failing on purpose must not cost a whole run
+            raise SubmissionError(NOT_FINITE)
         out[start : start + len(batch)] = scores
         on_batch(start + len(batch))
 

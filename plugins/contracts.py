@@ -41,6 +41,9 @@ class Score:
     correct: bool [N], top-1 right on each example (False where not scored), for paired tests between models,
     or None where the protocol has no single notion of right; per_example: float [N], the headline metric's
     value on each example (NaN where not scored), which slices average; curves: name -> [[x, y], ...].
+    The small-slice rule (leaderboard/disclosure.py) reads counts: counts["scored"] is how many examples the
+    metrics are over, a metric over other examples records its own count under its name, and a curve under
+    "curves.<name>" (the fewest examples it says something about), without which it is shown to staff only.
     """
 
     metrics: dict[str, float]
@@ -79,6 +82,10 @@ class StreamingPredictor(Predictor, Protocol):
 
     def close(self) -> None:
         """Gives back what the predictor holds on its device, at the end of the evaluation."""
+
+    def stop(self) -> None:
+        """Called from another thread (the worker's watchdog): ends the call in progress as soon as the framework
+        allows, that call raising RunStopped, and every later one too. Without it a run stops at the next batch."""
 
     def peak_memory(self) -> dict | None:
         """{"bytes": peak, "kind": "device"} measured by the framework since load, or None if it cannot tell."""

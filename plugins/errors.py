@@ -15,3 +15,7 @@ class DeviceOutOfMemory(Exception):
     def __init__(self, done: int = 0):
         super().__init__(f"out of device memory after {done} examples")
         self.done = done
+
+
+class RunStopped(Exception):
+    """A predictor's call ended early because stop() was called from another thread (time limit, cancel)."""

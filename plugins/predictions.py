@@ -58,6 +58,9 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+NOT_FINITE = "the model's output contains NaN or infinite values"
+
+
 def check_scores_shape(scores_shape: tuple, batch_size: int, num_classes: int) -> None:
     """A model's scores for a batch must be [batch, classes]; anything else is the submitter's to fix."""
     if tuple(scores_shape) != (batch_size, num_classes):

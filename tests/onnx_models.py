@@ -29,10 +29,51 @@ def pooled_linear(num_classes: int = 10, weight_fill: float = 0.01, fixed_batch:
     return model
 
 
+def endless_loop(iterations: int = 2**62) -> onnx.ModelProto:
+    """A valid model that never returns: pooled_linear's logits plus 0 x a Loop that counts to 2^62 first."""
+    one = numpy_helper.from_array(np.array(1.0, np.float32), "one")
+    body = helper.make_graph(
+        [
+            helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+            helper.make_node("Add", ["count_in", "one"], ["count_out"]),
+        ],
+        "count",
+        [
+            helper.make_tensor_value_info("iteration", TensorProto.INT64, []),
+            helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("count_in", TensorProto.FLOAT, []),
+        ],
+        [
+            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("count_out", TensorProto.FLOAT, []),
+        ],
+        initializer=[one],
+    )
+    model = pooled_linear()
+    graph = model.graph
+    graph.node[-1].output[0] = "linear"
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(np.array(iterations, np.int64), "trip_count"),
+            numpy_helper.from_array(np.array(True), "keep_going"),
+            numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+        ]
+    )
+    graph.node.extend(
+        [
+            helper.make_node("Loop", ["trip_count", "keep_going", "zero"], ["count"], body=body),
+            helper.make_node("Mul", ["count", "zero"], ["nothing"]),
+            helper.make_node("Add", ["linear", "nothing"], ["logits"]),
+        ]
+    )
+    return model
+
+
 def write_all(out: Path) -> dict[str, Path]:
     files = {
         "nan_output": pooled_linear(weight_fill=float("nan")),
         "thousand_classes": pooled_linear(num_classes=1000),
+        "endless_loop": endless_loop(),
     }
     paths = {}
     for name, model in files.items():

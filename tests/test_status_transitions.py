@@ -1,4 +1,5 @@
-"""A submission's status only moves forward: queued -> running -> scoring -> done | failed | cancelled."""
+"""A submission's status moves forward (queued -> running -> scoring -> done | failed | cancelled); only a re-run
+of a finished one starts again from queued."""
 
 from __future__ import annotations
 
@@ -39,3 +40,18 @@ def test_a_stale_copy_cannot_undo_a_cancellation(submission):
     submission.move_to(Status.CANCELLED)
     with pytest.raises(InvalidTransition):
         stale.move_to(Status.RUNNING)
+
+
+@pytest.mark.parametrize("finished", [Status.DONE, Status.FAILED, Status.CANCELLED])
+def test_a_rerun_queues_a_finished_submission_from_scratch(submission, finished):
+    Submission.objects.filter(pk=submission.pk).update(status=finished, attempts=2, error_message="broken")
+    submission.rerun()
+    assert (submission.status, submission.attempts, submission.error_message) == (Status.QUEUED, 0, "")
+    assert submission.sent_at is None and submission.finished_at is None
+
+
+@pytest.mark.parametrize("unfinished", [Status.QUEUED, Status.RUNNING, Status.SCORING])
+def test_an_unfinished_submission_cannot_be_rerun(submission, unfinished):
+    Submission.objects.filter(pk=submission.pk).update(status=unfinished)
+    with pytest.raises(InvalidTransition, match="only a finished one can be re-run"):
+        submission.rerun()

@@ -228,3 +228,27 @@ def test_a_timm_head_stays_in_float32_under_bfloat16(model, pixels):
     predictor.predict_into(pixels[:64], scores, RECIPE, 64, lambda done: None)
     as_bfloat16 = torch.from_numpy(scores).to(torch.bfloat16).float().numpy()
     assert not np.array_equal(scores, as_bfloat16)  # values a bfloat16 output could not hold
+
+
+def test_a_nan_model_fails_at_its_first_batch_not_after_the_whole_test_set(cifar10_root, tmp_path):
+    """Failing on purpose must not cost a worker a whole run (issue 10's flood)."""
+    import onnx
+
+    from evaluator.engine.evaluation import predict
+    from plugins.contracts import ModelSource
+    from tests import onnx_models
+
+    path = tmp_path / "nan.onnx"
+    onnx.save(onnx_models.pooled_linear(weight_fill=float("nan")), path)
+    progress = []
+    with pytest.raises(SubmissionError, match="the model's output contains NaN or infinite values"):
+        predict(
+            ModelSource(path),
+            "onnx",
+            Recipe(input_size=32, crop_pct=1.0),
+            cifar10_root,
+            batch_size=100,
+            on_progress=lambda done, total: progress.append(done),
+            latency_runs=0,
+        )
+    assert progress == []  # not one batch went through

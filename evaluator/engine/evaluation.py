@@ -15,6 +15,7 @@ from evaluator.engine.efficiency import LATENCY_RUNS, ResidentMemoryPeak, batch1
 from evaluator.engine.pixel_cache import cached_pixels
 from evaluator.engine.run import run_model
 from evaluator.engine.scoring import DEFAULT_MIN_SLICE, score_all
+from evaluator.engine.stopping import Stopper
 from plugins import registry
 from plugins.contracts import ModelSource
 from plugins.predictions import Predictions
@@ -47,12 +48,47 @@ def predict(
     on_progress: Callable[[int, int], None] | None = None,
     precision: str = "auto",
     latency_runs: int = LATENCY_RUNS,
+    stopper: Stopper | None = None,
 ) -> Evaluation:
     """Loads the model and streams the test set through it once; stores the predictions if given a path.
 
     on_progress(done, total) is called as examples are predicted; it may raise to stop the run.
     precision: auto, float32 or bfloat16, for predictors that can choose (see StreamingPredictor).
+    stopper: lets another thread end the run (see stopping.py); its reason is what this raises then.
     """
+    stopper = stopper or Stopper()
+    try:
+        return _predict(
+            source,
+            format_name,
+            recipe,
+            testset_root,
+            predictions_path,
+            batch_size,
+            on_progress,
+            precision,
+            latency_runs,
+            stopper,
+        )
+    except Exception as error:
+        reason = stopper.translate(error)
+        if reason is error:
+            raise
+        raise reason from None
+
+
+def _predict(
+    source,
+    format_name,
+    recipe,
+    testset_root,
+    predictions_path,
+    batch_size,
+    on_progress,
+    precision,
+    latency_runs,
+    stopper,
+) -> Evaluation:
     manifest = TestSetManifest.load(testset_root)
     num_classes, total = len(manifest.class_names), manifest.num_examples
     model_format = registry.get("model_format", format_name)
@@ -60,12 +96,14 @@ def predict(
 
     def on_batch(done: int) -> None:
         seconds.setdefault("to_first_batch", time.perf_counter() - started)
+        stopper.check()
         if on_progress:
             on_progress(done, total)
 
     with ResidentMemoryPeak() as host_memory:
         with _timed(seconds, "load"):
             predictor = model_format.load(source, recipe, num_classes)
+        stopper.attach(predictor)
         with _timed(seconds, "pixels"):
             pixels = cached_pixels(testset_root, manifest, recipe)
         with _timed(seconds, "precision"):

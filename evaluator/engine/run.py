@@ -9,7 +9,7 @@ import numpy as np
 from evaluator.engine.streaming import stream_scores
 from plugins.contracts import Predictor
 from plugins.errors import SubmissionError
-from plugins.predictions import Predictions, softmax
+from plugins.predictions import NOT_FINITE, Predictions, softmax
 from plugins.recipe import Recipe
 
 SOFTMAX_CHUNK = 4096  # rows at a time, so float64 softmax never needs a second full-size copy
@@ -28,7 +28,7 @@ def run_model(
     Returns the predictions and the batch size that ran to the end (smaller if the device ran out of memory)."""
     scores, batch_size = stream_scores(predictor, pixels, recipe, num_classes, batch_size, on_batch)
     if not np.isfinite(scores).all():
-        raise SubmissionError("the model's output contains NaN or infinite values")
+        raise SubmissionError(NOT_FINITE)
     if recipe.output == "logits":
         for start in range(0, len(scores), SOFTMAX_CHUNK):
             chunk = scores[start : start + SOFTMAX_CHUNK]

@@ -19,8 +19,11 @@ def pack_correct(correct: np.ndarray | None) -> bytes | None:
 
 class ResultManager(models.Manager):
     @transaction.atomic
-    def store(self, submission: Submission, scores: dict[str, dict]) -> list[Result]:
-        """Writes the engine's scores (label set name -> score_label_set's dict) for their label set versions."""
+    def store(self, submission: Submission, scores: dict[str, dict], attempt: int | None = None) -> list[Result]:
+        """Writes the engine's scores (label set name -> score_label_set's dict) for their label set versions.
+
+        attempt: the evaluation attempt writing them (evaluator/tasks.py, under its row lock); None when
+        re-scoring stored predictions, which replaces the figures and keeps the attempt that made them."""
         stored = []
         for name, score in scores.items():
             label_set = submission.testset.label_sets.filter(name=name, version=score["version"]).first()
@@ -39,6 +42,7 @@ class ResultManager(models.Manager):
                     "headline_metric": score["headline"],
                     "headline": score["metrics"][score["headline"]],
                     "correct_bits": pack_correct(score["correct"]),
+                    **({"attempt": attempt} if attempt is not None else {}),
                 },
             )
             result.slices.all().delete()
@@ -71,6 +75,7 @@ class Result(models.Model):
     correct_bits = models.BinaryField(
         null=True, editable=False, help_text="top-1 right per example, bit-packed: for paired tests"
     )
+    attempt = models.PositiveSmallIntegerField(null=True, help_text="the evaluation attempt that wrote it")
     created_at = models.DateTimeField(auto_now=True)
 
     objects = ResultManager()

@@ -13,7 +13,7 @@ from google.protobuf.message import DecodeError
 
 from plugins.batch_loop import predict_batches_into
 from plugins.contracts import ModelInfo, ModelSource
-from plugins.errors import DeviceOutOfMemory, SubmissionError
+from plugins.errors import DeviceOutOfMemory, RunStopped, SubmissionError
 from plugins.formats.onnx_pixels import with_pixel_input
 from plugins.recipe import METADATA_PREFIX, Recipe, recipe_values_from_metadata
 from plugins.registry import register
@@ -179,7 +179,12 @@ class OnnxPredictor:
     """The model as submitted: float32 NCHW batches in, normalised on the host by the engine."""
 
     def __init__(self, session):
+        import onnxruntime
+
         self.session = session
+        # one RunOptions for every call: stop() sets its terminate flag, which onnxruntime checks between nodes
+        # (inside Loop bodies too), so a graph that would never return is interrupted mid-call
+        self.run_options = onnxruntime.RunOptions()
         self.provider = session.get_providers()[0]
         self.input_name = session.get_inputs()[0].name
         batch = session.get_inputs()[0].shape[0]
@@ -188,9 +193,26 @@ class OnnxPredictor:
     def predict(self, batch: np.ndarray) -> np.ndarray:
         return self._in_chunks(self.session, self.input_name, batch)
 
+    def stop(self) -> None:
+        self.run_options.terminate = True
+
+    def _run(self, session, input_name: str, batch: np.ndarray) -> np.ndarray:
+        if self.run_options.terminate:
+            raise RunStopped()
+        try:
+            (scores,) = session.run(None, {input_name: batch}, self.run_options)
+        except Exception as error:
+            if self.run_options.terminate:
+                raise RunStopped() from None
+            message = str(error)
+            if "Failed to allocate memory" in message or "out of memory" in message.lower():
+                raise DeviceOutOfMemory() from None  # the engine goes on with smaller batches
+            raise SubmissionError(f"the model failed while running: {message.splitlines()[0]}") from None
+        return scores
+
     def _in_chunks(self, session, input_name: str, batch: np.ndarray) -> np.ndarray:
         if self.fixed_batch is None:
-            return _run(session, input_name, batch)
+            return self._run(session, input_name, batch)
         # a model exported with a fixed batch size gets chunks of exactly that size, the last one padded
         chunks = []
         for start in range(0, len(batch), self.fixed_batch):
@@ -198,7 +220,7 @@ class OnnxPredictor:
             missing = self.fixed_batch - len(chunk)
             padded = np.concatenate([chunk, np.zeros((missing, *chunk.shape[1:]), chunk.dtype)]) if missing else chunk
             try:
-                chunks.append(_run(session, input_name, padded)[: len(chunk)])
+                chunks.append(self._run(session, input_name, padded)[: len(chunk)])
             except DeviceOutOfMemory:  # smaller batches cannot help a model that always runs this many
                 raise SubmissionError(
                     f"the model was exported with a fixed batch of {self.fixed_batch}, which does not fit in the "
@@ -226,15 +248,5 @@ class OnnxPixelPredictor(OnnxPredictor):
     def predict(self, batch: np.ndarray) -> np.ndarray:
         if self._plain is None:
             self._plain = OnnxPredictor(_session(str(self.path)))
+            self._plain.run_options = self.run_options  # one stop() ends both
         return self._plain.predict(batch)
-
-
-def _run(session, input_name: str, batch: np.ndarray) -> np.ndarray:
-    try:
-        (scores,) = session.run(None, {input_name: batch})
-    except Exception as error:
-        message = str(error)
-        if "Failed to allocate memory" in message or "out of memory" in message.lower():
-            raise DeviceOutOfMemory() from None  # the engine goes on with smaller batches
-        raise SubmissionError(f"the model failed while running: {message.splitlines()[0]}") from None
-    return scores

@@ -77,18 +77,40 @@ class Worker(ServiceProcess):
         data_dir: Path,
         extra_env: dict[str, str] | None = None,
         extra_arguments: tuple[str, ...] = (),
+        log_name: str = "worker",
     ):
         self.queue, self.media_dir = queue, scratch / "media"
         spec = WorkerSpec(name=queue, queue=queue, concurrency=1)
         command = worker_command(spec, ["--without-mingle", "--without-gossip", "-l", "info", *extra_arguments])
         env = {**service_env(queue, scratch, data_dir), **(extra_env or {})}
-        super().__init__("worker", command, env, scratch)
+        super().__init__(log_name, command, env, scratch)
         self.wait_for(lambda: "ready." in self.log_path.read_text())
 
     def pool_children(self) -> list[int]:
         """The prefork pool's child processes (the ones that run tasks)."""
         pid = self.process.pid
         return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+    def kill(self, deadline_seconds: float = 30) -> None:
+        """SIGKILL to the main process, as a lost host or the out-of-memory killer would; waits until its pool
+        processes are gone too (they die with it: evaluator/worker_life.py)."""
+        children = self.pool_children()
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        deadline = time.monotonic() + deadline_seconds
+        while any(_alive(child) for child in children):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"pool processes {children} outlived their killed worker")
+            time.sleep(0.05)
+        self.log.close()
+
+
+def _alive(pid: int) -> bool:
+    """Alive and not a zombie (a killed orphan lingers as one until init reaps it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 class Gunicorn(ServiceProcess):

@@ -56,7 +56,7 @@ def test_each_queue_reaches_its_own_worker_and_the_set_stops_together(
     assert on_gpu_queue.efficiency["machine"]["visible_gpus"] == "0"
 
     settings.ZOOBOARD_EVALUATION_QUEUE = settings.ZOOBOARD_CPU_QUEUE
-    on_cpu_queue = wait_until_finished(submit(api_as(alice), model_path("resnet8")))
+    on_cpu_queue = wait_until_finished(submit(api_as(alice), model_path("resnet20")))
     assert on_cpu_queue.status == Status.DONE, on_cpu_queue.error_message
     assert on_cpu_queue.efficiency["machine"]["visible_gpus"] == ""
 
