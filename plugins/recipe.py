@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
@@ -51,6 +52,9 @@ class Recipe:
             f"interpolation must be one of {', '.join(INTERPOLATIONS)}, not {self.interpolation!r}",
         )
         _check(len(self.mean) == 3 and len(self.std) == 3, "mean and std need three values each (R G B)")
+        # NaN or infinity would flow silently into every normalised pixel (and cannot be stored as JSON)
+        _check(all(map(math.isfinite, self.mean)), f"every mean value must be a finite number, not {list(self.mean)}")
+        _check(all(map(math.isfinite, self.std)), f"every std value must be a finite number, not {list(self.std)}")
         _check(all(s > 0 for s in self.std), f"every std value must be positive, not {list(self.std)}")
         _check(self.value_range in VALUE_RANGES, f"value range must be 1 or 255, not {self.value_range}")
         _check(self.channel_order in CHANNEL_ORDERS, f"channel order must be RGB or BGR, not {self.channel_order!r}")
@@ -138,6 +142,9 @@ def _coerce(key: str, value):
         parts = value.replace(",", " ").split() if isinstance(value, str) else list(value)
         return tuple(float(part) for part in parts)
     if key == "input_size":
+        # int() would silently truncate 32.5, and fail on infinity with an OverflowError
+        if isinstance(value, float) and not value.is_integer():
+            raise SubmissionError(f"input size must be a whole number of pixels, not {value}")
         return int(value)
     if key in ("crop_pct", "value_range"):
         return float(value)

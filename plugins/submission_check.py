@@ -38,6 +38,7 @@ def check_model(
         model_format = registry.get("model_format", format_name)
     except LookupError as error:
         raise SubmissionError(str(error)) from None
+    Recipe.from_dict(recipe_values, base=testset_defaults)  # the submitter's own values, before parsing any model
     info = model_format.inspect(source, num_classes)
     recipe = Recipe.from_dict(recipe_values, base=Recipe.from_dict(info.recipe_from_model, testset_defaults))
     height, width = (info.details.get("input_shape") or [None] * 4)[2:4]

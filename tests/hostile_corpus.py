@@ -25,6 +25,7 @@ class Case:
     build: Callable[[Path, dict], dict]  # (folder, real model paths) -> API fields ("model_file" is a Path)
     error: str  # the whole sentence, or its start where the rest quotes a library (see matches)
     max_upload_mb: int | None = None
+    status: int = 400
 
     def matches(self, message: str) -> bool:
         """Exact, except that a sentence ending in ': ' is followed by the library's own words."""
@@ -233,6 +234,12 @@ def pickle_renamed(folder: Path) -> Path:
     return path
 
 
+def with_metadata(**props: str) -> onnx.ModelProto:
+    model = pooled_linear()
+    helper.set_model_props(model, props)
+    return model
+
+
 def with_fields(build, **fields):
     def wrapped(folder: Path, models: dict) -> dict:
         return {**build(folder, models), **fields}
@@ -387,6 +394,56 @@ SUBMIT_TIME = [
         timm("timm:resnet18.a1_in1k"),
         "timm's pretrained resnet18.a1_in1k predicts 1000 classes; this test set has 10: upload safetensors "
         "weights with a 10-class head",
+    ),
+    Case(
+        "a NaN mean",
+        with_fields(onnx_file(pooled_linear()), preprocessing='{"mean": [NaN, NaN, NaN]}'),
+        "every mean value must be a finite number, not [nan, nan, nan]",
+    ),
+    Case(
+        "a NaN mean written as text",
+        with_fields(onnx_file(pooled_linear()), preprocessing='{"mean": "nan nan nan"}'),
+        "every mean value must be a finite number, not [nan, nan, nan]",
+    ),
+    Case(
+        "an infinite std",
+        with_fields(onnx_file(pooled_linear()), preprocessing='{"std": [Infinity, 1, 1]}'),
+        "every std value must be a finite number, not [inf, 1.0, 1.0]",
+    ),
+    Case(
+        "an infinite input size",
+        with_fields(onnx_file(pooled_linear()), preprocessing='{"input_size": Infinity}'),
+        "input size must be a whole number of pixels, not inf",
+    ),
+    Case(
+        "a NaN crop fraction",
+        with_fields(onnx_file(pooled_linear()), preprocessing='{"crop_pct": NaN}'),
+        "crop fraction must be between 0.05 and 1, not nan",
+    ),
+    Case(
+        "a NaN mean in the model's own metadata",
+        onnx_file(with_metadata(**{"zooboard.mean": "nan,nan,nan"})),
+        "every mean value must be a finite number, not [nan, nan, nan]",
+    ),
+    Case(
+        "preprocessing nested 100,000 levels deep",
+        with_fields(onnx_file(pooled_linear()), preprocessing="[" * 100_000),
+        "preprocessing: the JSON is nested too deeply to read",
+    ),
+    Case(
+        "preprocessing that is a list",
+        with_fields(onnx_file(pooled_linear()), preprocessing="[0.5, 0.5, 0.5]"),
+        "preprocessing: must be a JSON object of recipe values",
+    ),
+    Case(
+        "preprocessing with a 5,000-digit number",
+        with_fields(onnx_file(pooled_linear()), preprocessing='{"input_size": ' + "9" * 5000 + "}"),
+        "preprocessing: the JSON holds a number too long to read",
+    ),
+    Case(
+        "a mean of nested lists",
+        with_fields(onnx_file(pooled_linear()), preprocessing='{"mean": [[1], [2], [3]]}'),
+        "malformed preprocessing value: float() argument must be a string or a real number, not 'list'",
     ),
 ]
 

@@ -1,16 +1,24 @@
-"""The hostile corpus at submit time: each bad submission is refused through the API with its exact sentence,
-nothing is stored and nothing reaches the queue. (The run-time half is in tests/integration.)"""
+"""The hostile corpus at submit time: each bad submission, and each hostile request, is refused through the API
+with its exact status and sentence; nothing is stored and nothing reaches the queue. (The run-time half is in
+tests/integration.)"""
 
 from __future__ import annotations
 
 import pytest
+from rest_framework.test import APIClient
 
 from leaderboard.models import Submission
 from tests.hostile_corpus import RUN_TIME, SUBMIT_TIME
+from tests.hostile_requests import REQUESTS
 
 
-def test_the_corpus_has_at_least_25_cases():
-    assert len(SUBMIT_TIME) + len(RUN_TIME) >= 25
+def test_the_corpus_has_at_least_50_cases():
+    assert len(SUBMIT_TIME) + len(RUN_TIME) + len(REQUESTS) >= 50
+
+
+def nothing_stored(settings) -> bool:
+    media = settings.MEDIA_ROOT
+    return not Submission.objects.exists() and not (media.exists() and any(media.rglob("*")))
 
 
 def post(api, fields: dict):
@@ -31,9 +39,22 @@ def test_a_bad_submission_is_refused_with_its_sentence(
     fields = case.build(tmp_path, {"resnet20": model_path("resnet20")})
     with django_capture_on_commit_callbacks(execute=True):
         response = post(api_as(alice), fields)
-    assert response.status_code == 400
-    assert case.matches(response.json()["error"]), response.json()["error"]
-    assert not Submission.objects.exists()
+    assert (response.status_code, case.matches(response.json()["error"])) == (case.status, True), response.json()
+    assert nothing_stored(settings)
+    assert sent_tasks == []
+
+
+@pytest.mark.parametrize("case", REQUESTS, ids=[case.name for case in REQUESTS])
+def test_a_hostile_request_is_refused_with_its_sentence(
+    case, cifar10, alice, api_as, settings, sent_tasks, django_capture_on_commit_callbacks
+):
+    api = api_as(alice) if case.signed_in else APIClient()
+    extra = {} if case.claimed_length is None else {"CONTENT_LENGTH": str(case.claimed_length)}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.generic(case.method, case.path, case.payload(), case.content_type, **extra)
+    assert response["Content-Type"] == "application/json"
+    assert (response.status_code, case.matches(response.json()["error"])) == (case.status, True), response.json()
+    assert nothing_stored(settings)
     assert sent_tasks == []
 
 

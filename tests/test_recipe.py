@@ -42,6 +42,12 @@ def test_metadata_round_trips():
         ({"channel_order": "RBG"}, "channel order must be RGB or BGR, not 'RBG'"),
         ({"value_range": 100}, "value range must be 1 or 255, not 100.0"),
         ({"crop": 0.9}, "unknown preprocessing keys: crop"),
+        ({"mean": [float("nan")] * 3}, "every mean value must be a finite number, not [nan, nan, nan]"),
+        ({"mean": "0 inf 0"}, "every mean value must be a finite number, not [0.0, inf, 0.0]"),
+        ({"std": [1, float("-inf"), 1]}, "every std value must be a finite number, not [1.0, -inf, 1.0]"),
+        ({"input_size": float("inf")}, "input size must be a whole number of pixels, not inf"),
+        ({"input_size": 32.5}, "input size must be a whole number of pixels, not 32.5"),
+        ({"crop_pct": float("nan")}, "crop fraction must be between 0.05 and 1, not nan"),
     ],
 )
 def test_malformed_values_are_refused_with_a_sentence(values, message):
