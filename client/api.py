@@ -41,5 +41,8 @@ class ZooboardClient:
     def cancel(self, submission_id: int) -> dict:
         return self._request("POST", f"submissions/{submission_id}/cancel/")
 
+    def quota(self, testset: str | None = None) -> dict:
+        return self._request("GET", "submissions/quota/", params={"testset": testset} if testset else {})
+
     def leaderboard(self, testset: str, label_set: str = "original") -> dict:
         return self._request("GET", f"testsets/{testset}/leaderboard/", params={"label_set": label_set})

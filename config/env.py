@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
@@ -26,6 +27,27 @@ def positive_int(name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) <= 0:
         raise ImproperlyConfigured(f"{name} must be a positive whole number, not {raw!r}")
     return int(raw)
+
+
+def whole_number(name: str, default: int) -> int:
+    """Like positive_int, with 0 allowed (0 turns HSTS off)."""
+    raw = env.str(name, default=str(default))
+    if not raw.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number (0 or more), not {raw!r}")
+    return int(raw)
+
+
+_RATE = re.compile(r"[1-9][0-9]*/(second|minute|hour|day)")
+
+
+def rate(name: str, default: str) -> str:
+    """A DRF throttle rate, `N/second`, `N/minute`, `N/hour` or `N/day` (DRF itself reads only the first letter)."""
+    raw = env.str(name, default=default).strip()
+    if not _RATE.fullmatch(raw):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 60/minute (per second, minute, hour or day), not {raw!r}"
+        )
+    return raw
 
 
 def secret_key(var_dir: Path) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leaderboard.views import boards, submissions
+from leaderboard.views import accounts, boards, submissions
 
 urlpatterns = [
     path("", boards.index, name="index"),
@@ -9,4 +9,6 @@ urlpatterns = [
     path("submissions/mine/", submissions.my_submissions, name="my-submissions"),
     path("submissions/<int:pk>/", submissions.detail, name="submission"),
     path("submissions/<int:pk>/cancel/", submissions.cancel, name="submission-cancel"),
+    path("account/tokens/", accounts.api_tokens, name="api-tokens"),
+    path("account/tokens/revoke/", accounts.revoke_token, name="api-token-revoke"),
 ]

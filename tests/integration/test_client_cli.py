@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from leaderboard.models import ApiToken
 from tests.conftest import run_python
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def zooboard(site, alice):
     """zooboard(*args) runs `python -m client` as alice against the live site."""
-    token = Token.objects.create(user=alice).key
+    _, token = ApiToken.objects.create(user=alice, name="client tests")
 
     def run(*args):
         # a terminal as wide as a typical one: rich wraps table cells to 80 columns when not told
