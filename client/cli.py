@@ -1,4 +1,4 @@
-"""zooboard submit | status | cancel | leaderboard: the REST API from a terminal, with rich output."""
+"""zooboard submit | status | cancel | leaderboard | quota: the REST API from a terminal, with rich output."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -56,6 +57,9 @@ def parser() -> argparse.ArgumentParser:
     board = commands.add_parser("leaderboard", help="a test set's ranking")
     board.add_argument("testset")
     board.add_argument("--label-set", default="original")
+
+    quota = commands.add_parser("quota", help="your submissions left per test set, and evaluations in flight")
+    quota.add_argument("--testset", help="default: every test set")
     return main
 
 
@@ -67,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
             recipe = {key: getattr(args, key) for key in RECIPE_KEYS if getattr(args, key) is not None}
             submission = client.submit(args.model, args.testset, args.name, recipe)
             errors.print(f"submission {submission['id']} queued: {submission['name']}")
+            if submission.get("quota"):
+                errors.print(quota_line(submission["quota"]), markup=False, highlight=False)
+        elif args.command == "quota":
+            return show_quota(client.quota(args.testset), args.json)
         elif args.command in ("status", "cancel"):
             submission = client.submission(args.id) if args.command == "status" else client.cancel(args.id)
         else:
@@ -128,6 +136,40 @@ def cost_table(cost: dict) -> Table:
     for figure, value in rows:
         table.add_row(figure, value)
     return table
+
+
+def quota_line(standing: dict) -> str:
+    """After a submit: what is left on its test set, and the evaluations in flight."""
+    if standing["exempt"]:
+        return "quota: none (staff)"
+    testset = standing["testsets"][0]
+    left = f"quota on {testset['testset']}: {testset['remaining']} of {testset['daily_quota']} left in 24 hours"
+    if testset["resets_at"]:
+        left += f", next slot {utc(testset['resets_at'])}"
+    return f"{left}; {standing['in_flight']} of {standing['max_in_flight']} evaluations in flight"
+
+
+def show_quota(standing: dict, as_json: bool) -> int:
+    if as_json:
+        console.print_json(json.dumps(standing))
+        return 0
+    table = Table(title="submissions in any 24 hours (failed ones count)")
+    for title in ("test set", "used", "left", "next slot frees"):
+        table.add_column(title, justify="left" if title == "test set" else "right")
+    for row in standing["testsets"]:
+        left = "no limit" if row["daily_quota"] is None else f"{row['remaining']} of {row['daily_quota']}"
+        table.add_row(row["testset"], str(row["used"]), left, utc(row["resets_at"]) if row["resets_at"] else "–")
+    console.print(table)
+    if standing["exempt"]:
+        console.print(f"{standing['in_flight']} evaluations in flight; staff have no quota and no cap")
+    else:
+        console.print(f"{standing['in_flight']} of at most {standing['max_in_flight']} evaluations in flight")
+    return 0
+
+
+def utc(moment: str) -> str:
+    """An API timestamp (ISO 8601) as minutes in UTC."""
+    return datetime.fromisoformat(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def show_leaderboard(board: dict, as_json: bool) -> int:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
+from leaderboard import quotas
 from leaderboard.models import Submission, TestSet
 from leaderboard.queue import enqueue_evaluation
 from plugins import registry
@@ -35,10 +36,12 @@ def create_submission(
     model_format: str = "",
     description: str = "",
 ) -> Submission:
-    """Raises SubmissionError (nothing stored, nothing queued) when the model or its preprocessing is wrong."""
+    """Raises SubmissionError (nothing stored, nothing queued) when the model or its preprocessing is wrong, and
+    its SubmissionRefused when a quota, the in-flight cap or the duplicate check says no."""
     if source.file is None and not source.identifier:
         raise SubmissionError("upload a model file or give a model identifier such as timm:resnet18")
     check_size(source)
+    quotas.check_limits(owner, testset)  # unlocked and cheap: a flood is refused before the costly model check
     model_format = format_for(source, model_format)
     info, recipe = check_model(
         model_format, source, testset.num_classes, preprocessing, Recipe.from_dict(testset.default_preprocessing)
@@ -46,28 +49,45 @@ def create_submission(
     name = name.strip() or info.name or source.identifier
     if not name:
         raise SubmissionError("give the model a name")
-    with transaction.atomic():
-        submission = Submission(
-            owner=owner,
-            testset=testset,
-            name=name[:200],
-            description=description,
-            model_format=model_format,
-            model_identifier=source.identifier,
-            preprocessing=recipe.to_dict(),
-            model_sha256=file_sha256(source.file) if source.file else "",
-            model_details={
-                **info.details,
-                "preprocessing_sources": recipe_sources(
-                    preprocessing, info.recipe_from_model, testset.default_preprocessing
-                ),
-            },
-            progress_total=testset.num_examples,
-        )
-        if source.file is not None:
-            suffix = registry.get("model_format", model_format).file_suffix
-            with source.file.open("rb") as handle:
-                submission.model_file.save(f"model{suffix}", File(handle), save=False)
-        submission.save()
-        transaction.on_commit(lambda: enqueue_evaluation(submission.pk))
+    submission = Submission(
+        owner=owner,
+        testset=testset,
+        name=name[:200],
+        description=description,
+        model_format=model_format,
+        model_identifier=source.identifier,
+        preprocessing=recipe.to_dict(),
+        model_sha256=file_sha256(source.file) if source.file else "",
+        model_details={
+            **info.details,
+            "preprocessing_sources": recipe_sources(
+                preprocessing, info.recipe_from_model, testset.default_preprocessing
+            ),
+        },
+        progress_total=testset.num_examples,
+    )
+    _store(submission, source)
     return submission
+
+
+def _store(submission: Submission, source: ModelSource) -> None:
+    """Counts, stores and queues under a lock on the owner's row, so that concurrent submits of one user cannot
+    all pass the limits; the model file is deleted again when the row does not commit."""
+    committed = []
+    try:
+        with transaction.atomic():
+            quotas.lock_owner(submission.owner)
+            quotas.check_limits(submission.owner, submission.testset)
+            quotas.check_duplicate(submission)
+            if source.file is not None:
+                suffix = registry.get("model_format", submission.model_format).file_suffix
+                with source.file.open("rb") as handle:
+                    submission.model_file.save(f"model{suffix}", File(handle), save=False)
+            submission.save()
+            # on_commit callbacks run in order, after the commit: the flag says the row (and its file) is kept
+            transaction.on_commit(lambda: committed.append(True))
+            transaction.on_commit(lambda: enqueue_evaluation(submission))
+    except BaseException:
+        if submission.model_file and not committed:
+            submission.model_file.delete(save=False)
+        raise
