@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404, render
 
 from leaderboard.charts import cost_points
-from leaderboard.models import TestSet
+from leaderboard.models import Submission, TestSet
+from leaderboard.models.submissions import FINISHED
 from leaderboard.ranking import COLUMNS, current_label_set, leaderboard_rows
 
 
@@ -22,7 +23,7 @@ def leaderboard(request, name: str):
     label_set = current_label_set(testset, label_set_name, version)
     rows = leaderboard_rows(testset, label_set)
     current = list(testset.label_sets.filter(is_current=True).order_by("id"))
-    pending = testset.submissions.filter(hidden=False).exclude(status__in=["done", "failed", "cancelled"])
+    pending = Submission.objects.visible_to(request.user).filter(testset=testset).exclude(status__in=FINISHED)
     return render(
         request,
         "leaderboard/leaderboard.html",
