@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env, positive_int, secret_key, strict_bool
+from config.env import env, positive_int, rate, secret_key, strict_bool, whole_number
 from plugins.precision import PRECISION_POLICIES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -16,6 +17,19 @@ DEBUG = strict_bool("DEBUG", False)
 SECRET_KEY = secret_key(VAR_DIR)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# HTTPS in production; the demo serves plain http on 127.0.0.1, so all of these are off unless set. With them set
+# (README, Accounts and tokens), `manage.py check --deploy --fail-level WARNING` passes.
+SECURE_SSL_REDIRECT = strict_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = whole_number("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = strict_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = strict_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = strict_bool("SESSION_COOKIE_SECURE", SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = strict_bool("CSRF_COOKIE_SECURE", SECURE_SSL_REDIRECT)
+# Reverse proxies in front of gunicorn: their X-Forwarded-* headers are believed only when this says they exist
+# (a client could forge them otherwise); the throttles take the client's address from them.
+ZOOBOARD_PROXY_COUNT = whole_number("ZOOBOARD_PROXY_COUNT", 0)
+if ZOOBOARD_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -26,7 +40,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens, hashed at rest; the model is ours (KNOX_TOKEN_MODEL)
+    "axes",  # sign-in lockout
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files: no CDN
@@ -36,6 +51,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "leaderboard.middleware.UploadLimitMiddleware",  # before anything reads the body (CSRF reads the form)
+    "leaderboard.middleware.NulCharacterMiddleware",
+    "leaderboard.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -43,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into the sign-in page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -65,6 +84,9 @@ TEMPLATES = [
 # SQLite is only the embedded demo default; production and CI set a postgres:// URL (psycopg 3).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'zooboard.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The API throttles count here, so it must be shared by every gunicorn worker in production: a redis:// URL gives
+# Django's own Redis backend. The demo's local memory counts per process.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -72,6 +94,22 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "index"
 LOGOUT_REDIRECT_URL = "index"
+# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for a username, signing in as it is
+# refused, the right password included, for the cool-off; then its count starts again. Per username, not per
+# address: the demo, and a site behind a proxy, may see one address for everybody.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = positive_int("ZOOBOARD_SIGNIN_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=positive_int("ZOOBOARD_SIGNIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 warns that a lockout without the address can be dodged by changing user agents or cookies; ours counts
+# a username's failures whatever the address, agent or cookie, so there is nothing to dodge.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not extend it: hammering someone's username cannot keep them out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "leaderboard.views.accounts.locked_out"
+AXES_IPWARE_PROXY_COUNT = ZOOBOARD_PROXY_COUNT or None
+AXES_VERBOSE = False  # its start-up banner would land on the stderr of every manage.py command
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -95,6 +133,10 @@ ZOOBOARD_MAX_UPLOAD_MB = positive_int("ZOOBOARD_MAX_UPLOAD_MB", 500)
 ZOOBOARD_BATCH_SIZE = positive_int("ZOOBOARD_BATCH_SIZE", 256)
 # Slices smaller than this are shown to staff only: per-example labels must not leak through tiny slices.
 ZOOBOARD_MIN_SLICE = positive_int("ZOOBOARD_MIN_SLICE", 25)
+# Fair use (leaderboard/quotas.py): submissions per user per test set in any 24 hours, unless the test set sets its
+# own, and evaluations one user may have queued or running at once. Staff are exempt from both.
+ZOOBOARD_DAILY_QUOTA = positive_int("ZOOBOARD_DAILY_QUOTA", 5)
+ZOOBOARD_MAX_IN_FLIGHT = positive_int("ZOOBOARD_MAX_IN_FLIGHT", 2)
 # Always to a temporary file, so the ONNX checker reads a path and big uploads never sit in memory.
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -119,15 +161,30 @@ if ZOOBOARD_PRECISION not in PRECISION_POLICIES:
         f"not {ZOOBOARD_PRECISION!r}"
     )
 ZOOBOARD_LATENCY_RUNS = positive_int("ZOOBOARD_LATENCY_RUNS", 50)  # timed batch-1 runs per evaluation
+# An evaluation is stopped at the soft limit by the worker's own watchdog (it interrupts onnxruntime mid-call);
+# Celery's limits stand behind it, and the reaper fails what is still running past the hard limit.
 ZOOBOARD_SOFT_TIME_LIMIT = positive_int("ZOOBOARD_SOFT_TIME_LIMIT", 3600)
+ZOOBOARD_HARD_TIME_LIMIT = ZOOBOARD_SOFT_TIME_LIMIT + 60
+# Exactly-once evaluation (evaluator/reaper.py): a running evaluation holds a lease its worker renews; the
+# reaper, a thread of every worker, re-queues one whose lease ran out (or fails it after the last attempt)
+# and sends what the site could not hand to the broker.
+ZOOBOARD_LEASE_SECONDS = positive_int("ZOOBOARD_LEASE_SECONDS", 60)
+ZOOBOARD_REAPER_INTERVAL = positive_int("ZOOBOARD_REAPER_INTERVAL", 20)
+ZOOBOARD_MAX_ATTEMPTS = positive_int("ZOOBOARD_MAX_ATTEMPTS", 2)
+ZOOBOARD_RESEND_AFTER = positive_int("ZOOBOARD_RESEND_AFTER", 600)  # a queued message no worker took: sent again
 CELERY_TASK_DEFAULT_QUEUE = ZOOBOARD_CPU_QUEUE
-CELERY_TASK_ACKS_LATE = True  # a task lost with its worker is delivered again...
-CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...and the task then fails the submission instead of rerunning it
+# A message is acknowledged after its task ends, so a lost worker's message comes back; a second delivery finds
+# the submission held (or finished) and does nothing. Recovery itself is the reaper's, not the broker's.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = ZOOBOARD_SOFT_TIME_LIMIT
-CELERY_TASK_TIME_LIMIT = ZOOBOARD_SOFT_TIME_LIMIT + 60
+CELERY_TASK_SOFT_TIME_LIMIT = ZOOBOARD_SOFT_TIME_LIMIT + 30
+CELERY_TASK_TIME_LIMIT = ZOOBOARD_HARD_TIME_LIMIT
 CELERY_TASK_IGNORE_RESULT = True  # results live in the database, written by the task itself
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# The site gives up on an unreachable broker within about a second; the submission waits in the database.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
@@ -144,15 +201,40 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "leaderboard.api.authentication.ApiTokenAuthentication",  # django-rest-knox's, as `Authorization: Token …`
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Counted in CACHES["default"]; a throttled request gets 429 with Retry-After (leaderboard/api/throttles.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "leaderboard.api.throttles.AnonThrottle",
+        "leaderboard.api.throttles.UserThrottle",
+        "leaderboard.api.throttles.SubmitThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": rate("ZOOBOARD_API_RATE_ANON", "120/minute"),
+        "user": rate("ZOOBOARD_API_RATE_USER", "600/minute"),
+        "submit": rate("ZOOBOARD_API_RATE_SUBMIT", "30/hour"),
+    },
+    "NUM_PROXIES": ZOOBOARD_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "leaderboard.api.schemas.AutoSchema",  # drf-spectacular's, with the error answers
     "EXCEPTION_HANDLER": "leaderboard.api.errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "leaderboard.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "leaderboard.api.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "leaderboard.api.pagination.BoundedLimitOffsetPagination",  # limit at most 200
     "PAGE_SIZE": 50,
+}
+# API tokens (django-rest-knox): a digest is stored, the key is shown once; each has a name and an expiry.
+KNOX_TOKEN_MODEL = "leaderboard.ApiToken"
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_PREFIX": "zb_",  # a leaked key is recognisable (by secret scanners, too)
+    "TOKEN_TTL": timedelta(days=90),
+    "TOKEN_LIMIT_PER_USER": positive_int("ZOOBOARD_TOKENS_PER_USER", 20),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Zooboard API",

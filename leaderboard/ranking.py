@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from leaderboard.models import LabelSet, Result, Status, TestSet
+from leaderboard.models import LabelSet, Result, Status, Submission, TestSet
 from plugins.metrics.noise_curve import crossing
 from plugins.metrics.paired import TIE_P_VALUE, mcnemar_exact_p
 
@@ -41,6 +41,7 @@ class Row:
     others: dict[str, Result] = field(default_factory=dict)  # label set name -> result
     p_value_next: float | None = None  # McNemar against the next row
     overtaken_at: float | None = None  # label-noise prevalence where the next row's curve reaches this one's
+    next_result: Result | None = None  # the next row's: leaderboard/disclosure.py shows a crossing of two shown curves
 
     @property
     def tied_with_next(self) -> bool:
@@ -62,8 +63,8 @@ def leaderboard_rows(testset: TestSet, label_set: LabelSet | None, include_hidde
         .select_related("submission__owner", "label_set")
         .order_by("-headline", "submission__finished_at")
     )
-    if not include_hidden:
-        results = results.filter(submission__hidden=False)
+    if not include_hidden:  # the public board: leaderboard/models/visibility.py says what is public
+        results = results.filter(submission__in=Submission.objects.public())
     rows = [Row(rank, result) for rank, result in enumerate(results, start=1)]
     _attach_other_label_sets(rows, testset)
     _attach_paired_tests(rows, testset.num_examples)
@@ -87,6 +88,7 @@ def _attach_paired_tests(rows: list[Row], num_examples: int) -> None:
     """McNemar's exact test on the same examples for each pair of neighbours (where the protocol has one)."""
     correct = [row.result.correct(num_examples) for row in rows]
     for index in range(len(rows) - 1):
+        rows[index].next_result = rows[index + 1].result
         if correct[index] is not None and correct[index + 1] is not None:
             rows[index].p_value_next = mcnemar_exact_p(correct[index], correct[index + 1])
         curves = rows[index].result.curves.get("noise"), rows[index + 1].result.curves.get("noise")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from evaluator.conversion.bundled_models import MODELS, convert_all, file_name
+from leaderboard.models import ApiToken
 from plugins import registry
 from plugins.testset import testset_root
 
@@ -163,7 +163,8 @@ def api_as():
 
     def client(user) -> APIClient:
         api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        _, key = ApiToken.objects.create(user=user, name="tests")  # knox's manager: the row and its only key
+        api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return api
 
     return client
@@ -211,3 +212,21 @@ def onnx_test_models(tmp_path_factory):
 
 def pytest_report_header(config):
     return [f"database: {django_settings.DATABASES['default']['ENGINE']}, broker: {django_settings.CELERY_BROKER_URL}"]
+
+
+@pytest.fixture(autouse=True)
+def generous_quotas(settings):
+    """Tests that are not about fair use submit as often as they need; tests/test_quotas.py overrides this
+    fixture to test the real limits. (The duplicate check stays on everywhere.)"""
+    settings.ZOOBOARD_DAILY_QUOTA = settings.ZOOBOARD_MAX_IN_FLIGHT = 1000
+
+
+@pytest.fixture(autouse=True)
+def generous_api_rates(settings):
+    """Throttles are tested in tests/test_throttles.py; elsewhere the session-wide cache must not carry counts
+    from one test to the next (every test client comes from 127.0.0.1)."""
+    from django.core.cache import cache
+
+    rates = {"anon": "100000/minute", "user": "100000/minute", "submit": "100000/minute"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    cache.clear()

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from leaderboard.api.moderation import ModerationSerializer, moderation_for
+from leaderboard.api.parsers import NESTED_TOO_DEEPLY
+from leaderboard.api.schemas import RecipeField
+from leaderboard.disclosure import Figures, submission_figures
 from leaderboard.models import Result, Submission, TestSet
 from leaderboard.ranking import LOSSES
+from plugins.recipe import RECIPE_FIELDS
 
 
 class TestSetSerializer(serializers.ModelSerializer):
@@ -26,10 +31,22 @@ class TestSetSerializer(serializers.ModelSerializer):
 
 
 class ResultSerializer(serializers.ModelSerializer):
+    """A result as the requesting user may see it: figures over fewer than ZOOBOARD_MIN_SLICE examples, and
+    slices that would give them away, are left out for everyone but staff (leaderboard/disclosure.py)."""
+
     label_set = serializers.CharField(source="label_set.name")
     label_set_version = serializers.IntegerField(source="label_set.version")
     protocol = serializers.CharField(source="label_set.protocol")
+    headline = serializers.SerializerMethodField()
+    metrics = serializers.SerializerMethodField()
+    intervals = serializers.SerializerMethodField(help_text="metric -> [low, high], 95%")
+    summaries = serializers.SerializerMethodField(help_text="slicer -> worst slice, and other summaries")
+    curves = serializers.SerializerMethodField()
     slices = serializers.SerializerMethodField()
+    staff_only = serializers.SerializerMethodField(
+        help_text="the figures shown to staff only, and why: metrics, curves, summaries -> name -> reason; "
+        "slices -> slicer -> slice -> reason (left out of this response unless you are staff)"
+    )
     lower_is_better = serializers.SerializerMethodField()
 
     class Meta:
@@ -47,16 +64,46 @@ class ResultSerializer(serializers.ModelSerializer):
             "summaries",
             "curves",
             "slices",
+            "staff_only",
         ]
+
+    def _figures(self, result) -> Figures:
+        """Decided once per submission, for all its results together (a slice withheld under one label set is
+        withheld under all), and kept in the serializer's context for the other fields."""
+        decided = self.context.setdefault("disclosed_figures", {})
+        if result.pk not in decided:
+            request = self.context.get("request")
+            submission = result.submission
+            group = list(submission.results.all())
+            group += [result] if result.pk not in {other.pk for other in group} else []
+            figures = submission_figures(group, request.user if request else None, submission.testset.num_examples)
+            decided.update({other.pk: shown for other, shown in zip(group, figures, strict=True)})
+        return decided[result.pk]
+
+    def get_headline(self, result) -> float | None:
+        return self._figures(result).metrics.get(result.headline_metric)
+
+    def get_metrics(self, result) -> dict[str, float | None]:
+        return self._figures(result).metrics
+
+    def get_intervals(self, result) -> dict[str, list[float | None]]:
+        return self._figures(result).intervals
+
+    def get_summaries(self, result) -> dict:
+        return self._figures(result).summaries
+
+    def get_curves(self, result) -> dict[str, list[list[float]]]:
+        return self._figures(result).curves
+
+    def get_staff_only(self, result) -> dict:
+        return self._figures(result).staff_only
 
     def get_lower_is_better(self, result) -> list[str]:
         """The metrics that are losses (ECE, NLL, ...): plain numbers, where the others are shares of examples."""
-        return [name for name in result.metrics if name in LOSSES]
+        return [name for name in self._figures(result).metrics if name in LOSSES]
 
     def get_slices(self, result) -> list[dict]:
-        """Slices below ZOOBOARD_MIN_SLICE images only for staff: tiny slices would leak per-example labels."""
-        request = self.context.get("request")
-        is_staff = bool(request and request.user.is_staff)
+        """The slices this user may see: see staff_only for those left out."""
         return [
             {
                 "slicer": item.slicer,
@@ -65,17 +112,21 @@ class ResultSerializer(serializers.ModelSerializer):
                 "metrics": item.metrics,
                 "intervals": item.intervals,
             }
-            for item in result.slices.all()
-            if is_staff or item.count >= settings.ZOOBOARD_MIN_SLICE
+            for item in self._figures(result).slices
         ]
 
 
 class SubmissionSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username")
+    preprocessing = RecipeField(read_only=True, help_text="the resolved recipe the model is evaluated with")
     testset = serializers.CharField(source="testset.name")
     progress = serializers.SerializerMethodField()
+    waiting_for_broker = serializers.BooleanField(
+        read_only=True, help_text="queued but not yet handed to the evaluators' broker; it is sent when it answers"
+    )
     results = ResultSerializer(many=True, read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-submission-detail")
+    moderation = serializers.SerializerMethodField(help_text="hidden, approval and flag: for the submitter and staff")
 
     class Meta:
         model = Submission
@@ -90,6 +141,8 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "preprocessing",
             "model_details",
             "status",
+            "waiting_for_broker",
+            "attempts",
             "progress",
             "error_message",
             "provider",
@@ -98,13 +151,26 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "moderation",
             "results",
         ]
 
     def get_progress(self, submission) -> dict:
         return {"done": submission.progress_done, "total": submission.progress_total}
 
+    @extend_schema_field(ModerationSerializer(allow_null=True))
+    def get_moderation(self, submission) -> dict | None:
+        return moderation_for(submission, self.context.get("request"))
 
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {},
+        "description": "recipe values over the model's and the test set's (in a form, this object as a JSON "
+        "string): " + ", ".join(RECIPE_FIELDS),
+    }
+)
 class JSONObjectField(serializers.Field):
     """A JSON object given as an object (JSON body) or as a string (a multipart form field)."""
 
@@ -112,8 +178,12 @@ class JSONObjectField(serializers.Field):
         if isinstance(data, str):
             try:
                 data = json.loads(data) if data.strip() else {}
+            except RecursionError:
+                raise serializers.ValidationError(f"the JSON is {NESTED_TOO_DEEPLY}") from None
             except json.JSONDecodeError as error:
                 raise serializers.ValidationError(f"not valid JSON: {error}") from None
+            except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+                raise serializers.ValidationError("the JSON holds a number too long to read") from None
         if not isinstance(data, dict):
             raise serializers.ValidationError("must be a JSON object of recipe values")
         return data
@@ -123,7 +193,8 @@ class JSONObjectField(serializers.Field):
 
 
 class SubmissionCreateSerializer(serializers.Serializer):
-    testset = serializers.SlugRelatedField(slug_field="name", queryset=TestSet.objects.all())
+    # a CharField, not a SlugRelatedField: it refuses a NUL character before PostgreSQL is asked (a DataError)
+    testset = serializers.CharField(help_text="the test set's name, e.g. cifar10")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     description = serializers.CharField(required=False, allow_blank=True, default="")
     model_format = serializers.CharField(
@@ -140,3 +211,9 @@ class SubmissionCreateSerializer(serializers.Serializer):
         required=False, allow_empty_file=True, help_text="an ONNX file, or safetensors weights for timm"
     )
     preprocessing = JSONObjectField(required=False, default=dict)
+
+    def validate_testset(self, name: str) -> TestSet:
+        testset = TestSet.objects.filter(name=name).first()
+        if testset is None:
+            raise serializers.ValidationError(f"no test set is named {name!r}")
+        return testset

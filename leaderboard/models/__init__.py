@@ -1,7 +1,23 @@
-"""The data model: test sets and their label sets, submissions, and results per label set and slice."""
+"""The data model: test sets and their label sets, submissions, results per label set and slice, and
+moderation (bans and the audit log)."""
 
+from leaderboard.models.moderation import Action, AppendOnlyError, Ban, ModerationEvent
 from leaderboard.models.results import Result, SliceResult
 from leaderboard.models.submissions import InvalidTransition, Status, Submission
 from leaderboard.models.testsets import LabelSet, TestSet
+from leaderboard.models.tokens import ApiToken
 
-__all__ = ["InvalidTransition", "LabelSet", "Result", "SliceResult", "Status", "Submission", "TestSet"]
+__all__ = [
+    "Action",
+    "ApiToken",
+    "AppendOnlyError",
+    "Ban",
+    "InvalidTransition",
+    "LabelSet",
+    "ModerationEvent",
+    "Result",
+    "SliceResult",
+    "Status",
+    "Submission",
+    "TestSet",
+]

@@ -1,15 +1,23 @@
-"""Submissions and the one-way life of their status: queued -> running -> scoring -> done | failed | cancelled."""
+"""Submissions and the life of their status: queued -> running -> scoring -> done | failed | cancelled.
+
+A status moves forward only, with two ways back to queued: the reaper re-queues an evaluation whose worker
+stopped renewing its lease (evaluator/reaper.py), and a moderator re-runs a finished one (Submission.rerun).
+Each start of an evaluation is an attempt, numbered; a worker writes only under its own attempt's number, so
+an attempt that lost its lease can no longer change anything (a fencing token).
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from leaderboard.models.testsets import TestSet
+from leaderboard.models.visibility import SubmissionQuerySet
 
 
 class Status(models.TextChoices):
@@ -27,6 +35,7 @@ TRANSITIONS = {
     Status.RUNNING: {Status.SCORING, Status.FAILED, Status.CANCELLED},
     Status.SCORING: {Status.DONE, Status.FAILED},
 }
+IN_FLIGHT = {Status.QUEUED, Status.RUNNING, Status.SCORING}
 FINISHED = {Status.DONE, Status.FAILED, Status.CANCELLED}
 # the timestamp each status sets
 STAMPS = {
@@ -70,6 +79,20 @@ class Submission(models.Model):
         default=dict, blank=True, help_text="what running the model cost (size, speed, memory) and on what machine"
     )
     hidden = models.BooleanField(default=False, help_text="moderation: hidden from public leaderboards")
+    # moderation (leaderboard/moderating.py changes these, each change in the audit log); who sees what:
+    # leaderboard/models/visibility.py
+    approved_at = models.DateTimeField(null=True, blank=True, help_text="moderation: approved for publication")
+    flag_reason = models.TextField(blank=True, help_text="moderation: a flag the submitter sees")
+    flagged_at = models.DateTimeField(null=True, blank=True)
+    objects = SubmissionQuerySet.as_manager()
+
+    # exactly-once evaluation: see the module's docstring and evaluator/reaper.py
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="how many times a worker started it")
+    worker = models.CharField(max_length=200, blank=True, help_text="the worker holding the lease (host:pid)")
+    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="when it was handed to the broker; empty: not yet sent (broker down)"
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -86,6 +109,31 @@ class Submission(models.Model):
     def is_finished(self) -> bool:
         return self.status in FINISHED
 
+    @property
+    def waiting_for_broker(self) -> bool:
+        """Queued but not yet handed to the broker: the site could not reach it; the workers send it later."""
+        return self.status == Status.QUEUED and self.sent_at is None
+
+    def rerun(self) -> None:
+        """A moderator's re-run: a finished submission is queued again from scratch, its results removed."""
+        with transaction.atomic():
+            updated = Submission.objects.filter(pk=self.pk, status__in=FINISHED).update(
+                status=Status.QUEUED,
+                attempts=0,
+                worker="",
+                lease_expires_at=None,
+                sent_at=None,
+                progress_done=0,
+                error_message="",
+                started_at=None,
+                scoring_at=None,
+                finished_at=None,
+            )
+            if not updated:
+                raise InvalidTransition(f"submission {self.pk} is {self.status}: only a finished one can be re-run")
+            self.results.all().delete()
+        self.refresh_from_db()
+
     def move_to(self, status: Status, **fields) -> None:
         """Moves the status along TRANSITIONS in one conditional UPDATE, so concurrent moves cannot both win."""
         allowed_from = [source for source, targets in TRANSITIONS.items() if status in targets]
@@ -96,3 +144,59 @@ class Submission(models.Model):
             current = Submission.objects.filter(pk=self.pk).values_list("status", flat=True).first()
             raise InvalidTransition(f"submission {self.pk} cannot move from {current} to {status}")
         self.refresh_from_db()
+
+
+class Claim:
+    """Taking and keeping an evaluation: conditional UPDATEs, so that two workers can never both hold one."""
+
+    @staticmethod
+    def take(submission_id: int, worker: str, lease_seconds: float, max_attempts: int) -> int | None:
+        """Starts an attempt on a queued submission, or takes over one whose lease expired; returns its number.
+
+        None when there is nothing to do (finished, cancelled, or held by a live lease). A takeover past
+        max_attempts fails the submission instead: the model has stopped its worker that often."""
+        now = timezone.now()
+        row = Submission.objects.filter(pk=submission_id).values("status", "attempts", "lease_expires_at").first()
+        if row is None:
+            return None
+        expired = row["status"] in (Status.RUNNING, Status.SCORING) and (
+            row["lease_expires_at"] is None or row["lease_expires_at"] < now
+        )
+        if row["status"] != Status.QUEUED and not expired:
+            return None
+        same = Submission.objects.filter(pk=submission_id, status=row["status"], attempts=row["attempts"])
+        if row["attempts"] >= max_attempts:
+            same.update(status=Status.FAILED, finished_at=now, lease_expires_at=None, error_message=stopped_twice())
+            return None
+        attempt = row["attempts"] + 1
+        taken = same.update(
+            status=Status.RUNNING,
+            attempts=attempt,
+            worker=worker[:200],
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            started_at=now,
+            progress_done=0,
+        )
+        return attempt if taken else None
+
+    @staticmethod
+    def renew(submission_id: int, attempt: int, lease_seconds: float) -> bool:
+        """Extends the lease; False when this attempt no longer holds the submission (cancelled, taken over)."""
+        until = timezone.now() + timedelta(seconds=lease_seconds)
+        held = Submission.objects.filter(
+            pk=submission_id, attempts=attempt, status__in=[Status.RUNNING, Status.SCORING]
+        )
+        return bool(held.update(lease_expires_at=until))
+
+    @staticmethod
+    def holds(submission_id: int, attempt: int, status: Status) -> Submission | None:
+        """The submission, row-locked until the transaction ends, if this attempt still holds it in status."""
+        locked = Submission.objects.select_for_update().select_related("testset")
+        return locked.filter(pk=submission_id, attempts=attempt, status=status).first()
+
+
+def stopped_twice() -> str:
+    return (
+        "the evaluation stopped its worker every time it was tried (the worker crashed, was killed or ran out of "
+        "memory); check that the model runs within the memory of one GPU or CPU worker, then submit it again"
+    )

@@ -16,6 +16,14 @@ class TestSet(models.Model):
     default_preprocessing = models.JSONField(
         default=dict, blank=True, help_text="recipe values used where neither submitter nor model says"
     )
+    daily_quota = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="submissions per user in any 24 hours (staff exempt); blank: ZOOBOARD_DAILY_QUOTA; 0 closes it",
+    )
+    requires_approval = models.BooleanField(
+        default=False, help_text="moderation: results go public only once staff approve them"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,47 +2,36 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from rest_framework.authtoken.models import Token
 
+from leaderboard import moderating
+from leaderboard.disclosure import submission_figures
 from leaderboard.forms import SubmissionForm
 from leaderboard.models import InvalidTransition, Status, Submission
+from leaderboard.quotas import SubmissionRefused, in_flight_count, max_in_flight, quota_for, quotas_for
 from leaderboard.submitting import create_submission
 from plugins.errors import SubmissionError
 
 
 def _visible_submission(request, pk: int) -> Submission:
-    submission = get_object_or_404(Submission.objects.select_related("owner", "testset"), pk=pk)
-    if submission.hidden and submission.owner != request.user and not request.user.is_staff:
-        raise Http404("no such submission")
-    return submission
-
-
-def visible_slices(slices, user) -> tuple[list, int]:
-    """The slices this user may see, and how many are withheld: small ones are for staff only."""
-    if user.is_staff:
-        return list(slices), 0
-    shown = [item for item in slices if item.count >= settings.ZOOBOARD_MIN_SLICE]
-    return shown, len(slices) - len(shown)
+    """404 for what this user may not see (leaderboard/models/visibility.py), as for what does not exist."""
+    return get_object_or_404(Submission.objects.visible_to(request.user).select_related("owner", "testset"), pk=pk)
 
 
 def detail(request, pk: int):
     submission = _visible_submission(request, pk)
     results = list(submission.results.select_related("label_set").prefetch_related("slices").order_by("label_set_id"))
-    for result in results:
-        result.visible_slices, result.hidden_slices = visible_slices(result.slices.all(), request.user)
     return render(
         request,
         "leaderboard/submission.html",
         {
             "submission": submission,
-            "results": results,
-            "min_slice": settings.ZOOBOARD_MIN_SLICE,
+            # what this user may see of each result: leaderboard/disclosure.py
+            "results": submission_figures(results, request.user, submission.testset.num_examples),
             "can_cancel": not submission.is_finished and (submission.owner == request.user or request.user.is_staff),
         },
     )
@@ -51,6 +40,7 @@ def detail(request, pk: int):
 @login_required
 def submit(request):
     form = SubmissionForm(request.POST or None, request.FILES or None)
+    refusal = None
     if request.method == "POST" and form.is_valid():
         try:
             submission = create_submission(
@@ -61,12 +51,32 @@ def submit(request):
                 form.recipe_values(),
                 description=form.cleaned_data["description"],
             )
+        except SubmissionRefused as error:
+            form.add_error(None, str(error))
+            refusal = error
         except SubmissionError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"{submission.name} is queued for evaluation.")
+            left = quota_for(request.user, submission.testset)
+            messages.success(request, f"{submission.name} is queued for evaluation. {left.describe()}")
             return redirect("submission", pk=submission.pk)
-    return render(request, "leaderboard/submit.html", {"form": form}, status=400 if form.errors else 200)
+    context = {
+        "form": form,
+        "refusal": refusal,
+        "quotas": quotas_for(request.user),
+        "in_flight": in_flight_count(request.user),
+        "max_in_flight": max_in_flight(request.user),
+    }
+    response = render(request, "leaderboard/submit.html", context, status=_status(form, refusal))
+    if refusal and refusal.retry_after:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+def _status(form, refusal) -> int:
+    if refusal:
+        return refusal.status
+    return 400 if form.errors else 200
 
 
 @login_required
@@ -76,7 +86,10 @@ def cancel(request, pk: int):
     if submission.owner != request.user and not request.user.is_staff:
         raise Http404("no such submission")
     try:
-        submission.move_to(Status.CANCELLED)
+        if submission.owner == request.user:
+            submission.move_to(Status.CANCELLED)
+        else:  # staff cancelling someone else's evaluation: a moderation action, audited
+            moderating.cancel(submission, request.user)
         messages.info(request, "The submission was cancelled.")
     except InvalidTransition:
         messages.error(request, f"A {submission.status} submission cannot be cancelled.")
@@ -85,6 +98,5 @@ def cancel(request, pk: int):
 
 @login_required
 def my_submissions(request):
-    token, _ = Token.objects.get_or_create(user=request.user)
     submissions = request.user.submissions.select_related("testset")
-    return render(request, "leaderboard/mine.html", {"submissions": submissions, "token": token.key})
+    return render(request, "leaderboard/mine.html", {"submissions": submissions})

@@ -32,10 +32,25 @@ class CleanLabels:
             hits = top_k_hits(predictions.top_classes[correctable], targets[correctable], 1, None)
             key = f"correctable_top1_{name}"
             score.metrics[key], score.intervals[key] = accuracy_with_interval(hits)
+            score.counts[key] = int(correctable.sum())  # how many examples it is over: the small-slice rule reads it
         score.counts.update({STATUS_NAMES[code]: int((status == code).sum()) for code in range(len(STATUS_NAMES))})
         score.counts["errors"] = int((status != CLEAN).sum())
         top1 = predictions.top_classes[:, 0]
-        score.curves["noise"] = noise_curve(
-            top1[correctable] == labels.targets[correctable], top1[status == CLEAN] == labels.targets[status == CLEAN]
-        )
+        clean = status == CLEAN
+        curve = noise_curve(top1[correctable] == labels.targets[correctable], top1[clean] == labels.targets[clean])
+        score.curves["noise"] = curve
+        sizes = (int(mask.sum()) for mask in (correctable, clean, kept))
+        score.counts["curves.noise"] = _fewest_examples(curve, *sizes)
         return score
+
+
+def _fewest_examples(curve: list, correctable: int, clean: int, scored: int) -> int:
+    """The fewest examples the noise curve says something about: its smallest point (every correctable example
+    and the fewest correctly labeled ones kept), and the multi-label examples, which its first point (every
+    correctable and every correctly labeled example) leaves out of the scored ones and so gives away beside
+    top1. Point sizes as plugins/metrics/noise_curve.py keeps them."""
+    if not curve:
+        return 0
+    kept = [clean] + [round(correctable * (1 - share) / share) for share, _ in curve[1:]]
+    multi_label = scored - correctable - clean
+    return min([correctable + n for n in kept] + ([multi_label] if multi_label > 0 else []))
