@@ -6,6 +6,7 @@ Routes are read from the URL conf and the schema as they are, so new pages and e
 from __future__ import annotations
 
 import base64
+import html
 import itertools
 import json
 import math
@@ -78,6 +79,11 @@ def public_lookalikes(truth, predictions) -> list[float]:
     return [0.0, 0.5, 1.0] + [float(s.mean()) for s in scores if not np.isnan(s).any()]
 
 
+def as_text(text: str) -> list[bytes]:
+    """A sentence as a page (HTML-escaped) or the API (JSON) writes it."""
+    return [text.encode(), html.escape(text).encode(), json.dumps(text).encode()]
+
+
 def figure_needles(value: float) -> list[bytes]:
     """A figure as the API (its first 10 decimals) and the pages (a percent cell) write it."""
     return [repr(value)[:12].encode(), f">{value * 100:.2f}%<".encode()]
@@ -118,19 +124,19 @@ def world(cifar10, alice, bob, staff, real_predictions, cifar10_root, settings):
         ),
         Secret("MEDIA_ROOT", [str(settings.MEDIA_ROOT).encode(), quote(str(settings.MEDIA_ROOT)).encode()]),
         Secret("the predictions folder", [str(predictions_path(0).parent).encode()]),
-        Secret("alice's error message", [ERROR.encode(), json.dumps(ERROR).encode()], {"alice", "staff"}),
-        Secret("bob's hidden submission", [hidden.name.encode(), json.dumps(hidden.name).encode()], {"bob", "staff"}),
+        Secret("alice's error message", as_text(ERROR), {"alice", "staff"}),
+        Secret("bob's hidden submission", as_text(hidden.name), {"bob", "staff"}),
     ]
     for user in (alice, bob, staff):
         secrets.append(Secret(f"{user.username}'s API token", [token_for(user).encode()], {user.username}))
     for owner, (submission, predictions) in done.items():
         file_id = submission.model_file.name.rsplit("/", 1)[-1].split(".")[0]
         secrets.append(Secret(f"{owner}'s model file", [file_id.encode()], {owner, "staff"}))
-        secrets += prediction_secrets(owner, submission, predictions, truth)
+        secrets += prediction_secrets(owner, predictions, truth)
     return {"secrets": secrets, "submissions": [done["alice"][0], done["bob"][0], failed, hidden]}
 
 
-def prediction_secrets(owner: str, submission, predictions, truth) -> list[Secret]:
+def prediction_secrets(owner: str, predictions, truth) -> list[Secret]:
     top1 = predictions.top_classes[:, 0]
     correct = np.packbits(top1 == truth["labels"]).tobytes()[:30]
     secrets = [
