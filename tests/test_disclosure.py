@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from evaluator.engine.scoring import score_all
-from leaderboard.models import Result, Status, Submission
+from leaderboard.disclosure import slice_examples
+from leaderboard.models import Result, SliceResult, Status, Submission
 from plugins.testset import TestSetManifest
 from tests.conftest import BUNDLED
 from tests.test_label_protocols import categories
@@ -273,3 +274,29 @@ def test_a_breakdown_with_nothing_left_to_show_is_withheld_whole_with_a_note(boa
     client.force_login(staff)
     clean = results_by_label_set(client.get(url).json())["clean"]
     assert {s["name"] for s in clean["slices"] if s["slicer"] == "label_status"} == set(STATUS_SLICES)
+
+
+def test_each_slice_stores_how_many_of_its_images_were_scored(board, truth):
+    """Under the clean labels the class slices hold 10,000 images, of which only the raw files' scored ones count."""
+    scored = ~np.isnan(values_per_label_set(truth)["clean"]).any(axis=1)
+    classes = board["resnet20"].results.get(label_set__name="clean").slices.filter(slicer="class")
+    assert sum(item.count for item in classes) == len(scored)
+    assert sum(item.counts["scored"] for item in classes) == int(scored.sum()) < len(scored)
+
+
+def test_a_large_slice_with_few_scored_images_is_for_staff_only(board, client, staff):
+    """25 images or more, but its figure is over 10 of them: the scored count decides, not the image count."""
+    result = board["resnet20"].results.get(label_set__name="clean")
+    item = result.slices.filter(slicer="class").first()
+    SliceResult.objects.filter(pk=item.pk).update(count=30, counts={"scored": 10})
+    item.refresh_from_db()
+    assert slice_examples(item) == 10
+    url = f"/api/submissions/{board['resnet20'].pk}/"
+
+    def names(response):
+        clean = results_by_label_set(response.json())["clean"]
+        return {(entry["slicer"], entry["name"]) for entry in clean["slices"]}
+
+    assert ("class", item.name) not in names(client.get(url))
+    client.force_login(staff)
+    assert ("class", item.name) in names(client.get(url))

@@ -52,6 +52,7 @@ class ResultManager(models.Manager):
                     slicer=slicer,
                     name=slice_name,
                     count=values["count"],
+                    counts=values.get("counts", {}),
                     metrics=values["metrics"],
                     intervals=values["intervals"],
                 )
@@ -97,6 +98,7 @@ class SliceResult(models.Model):
     slicer = models.CharField(max_length=100)
     name = models.CharField(max_length=200)
     count = models.PositiveIntegerField()
+    counts = models.JSONField(default=dict, help_text='"scored": the examples its figures are over (small-slice rule)')
     metrics = models.JSONField()
     intervals = models.JSONField(default=dict)
 
