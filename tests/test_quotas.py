@@ -405,3 +405,19 @@ def test_the_limits_hold_under_20_concurrent_submits_from_one_user(
     stored = Submission.objects.all()
     assert stored.count() == allowed
     assert sorted(media_files(settings)) == sorted(settings.MEDIA_ROOT / row.model_file.name for row in stored)
+
+
+def test_a_flood_from_one_user_puts_at_most_two_evaluations_ahead_of_anothers(
+    cifar10, alice, bob, api_as, tmp_path, sent_tasks, django_capture_on_commit_callbacks
+):
+    """50 submits in a row from alice: 2 reach the queue, the rest are refused; bob's comes third in the queue."""
+    flood, answers = api_as(alice), []
+    with django_capture_on_commit_callbacks(execute=True):
+        for index in range(50):
+            answers.append(post(flood, tiny_model(tmp_path, 0.001 * (index + 1))).status_code)
+        bobs = post(api_as(bob), tiny_model(tmp_path, 0.5))
+    assert answers.count(201) == 2 and answers.count(429) == 48
+    assert bobs.status_code == 201
+    queue = [kwargs["args"][0] for name, kwargs in sent_tasks if name == "evaluator.evaluate_submission"]
+    owners = [Submission.objects.get(pk=pk).owner.username for pk in queue]
+    assert owners == ["alice", "alice", "bob"]
