@@ -24,7 +24,7 @@ from django.utils import timezone
 from evaluator.database import CONNECTION_ERRORS, fresh_connection
 from evaluator.lease import too_slow
 from leaderboard.models import Status, Submission
-from leaderboard.models.submissions import stopped_twice
+from leaderboard.models.submissions import fail, stopped_twice
 from leaderboard.queue import enqueue_evaluation
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,7 @@ def reap() -> dict[str, int]:
 
 
 def _fail(submissions, message: str) -> int:
-    failed = submissions.update(
-        status=Status.FAILED, error_message=message, finished_at=timezone.now(), lease_expires_at=None
-    )
+    failed = fail(submissions, message)
     if failed:
         log.error("failed %d submission(s): %s", failed, message)
     return failed

@@ -23,7 +23,7 @@ from evaluator.engine.evaluation import predict, score
 from evaluator.engine.rescoring import rescore
 from evaluator.lease import Cancelled, LeaseLost, Watchdog, too_slow
 from leaderboard.models import Result, Status, Submission, TestSet
-from leaderboard.models.submissions import Claim
+from leaderboard.models.submissions import Claim, fail
 from plugins.contracts import ModelSource
 from plugins.errors import SubmissionError
 from plugins.recipe import Recipe
@@ -87,12 +87,8 @@ def _breaks_the_device(error: Exception) -> bool:
 def _fail(submission_id: int, attempt: int, message: str) -> None:
     """Fails this attempt's submission, on a fresh connection if the old one died; a cancellation stands."""
 
-    def write() -> int:
-        return Submission.objects.filter(
-            pk=submission_id, attempts=attempt, status__in=[Status.RUNNING, Status.SCORING]
-        ).update(status=Status.FAILED, error_message=message, finished_at=timezone.now(), lease_expires_at=None)
-
-    if not retrying(write, f"failing submission {submission_id}"):
+    held = Submission.objects.filter(pk=submission_id, attempts=attempt, status__in=[Status.RUNNING, Status.SCORING])
+    if not retrying(lambda: fail(held, message), f"failing submission {submission_id}"):
         log.info("submission %s failed after this attempt lost it: %s", submission_id, message)
 
 

@@ -57,38 +57,6 @@ def predict(
     stopper: lets another thread end the run (see stopping.py); its reason is what this raises then.
     """
     stopper = stopper or Stopper()
-    try:
-        return _predict(
-            source,
-            format_name,
-            recipe,
-            testset_root,
-            predictions_path,
-            batch_size,
-            on_progress,
-            precision,
-            latency_runs,
-            stopper,
-        )
-    except Exception as error:
-        reason = stopper.translate(error)
-        if reason is error:
-            raise
-        raise reason from None
-
-
-def _predict(
-    source,
-    format_name,
-    recipe,
-    testset_root,
-    predictions_path,
-    batch_size,
-    on_progress,
-    precision,
-    latency_runs,
-    stopper,
-) -> Evaluation:
     manifest = TestSetManifest.load(testset_root)
     num_classes, total = len(manifest.class_names), manifest.num_examples
     model_format = registry.get("model_format", format_name)
@@ -100,7 +68,7 @@ def _predict(
         if on_progress:
             on_progress(done, total)
 
-    with ResidentMemoryPeak() as host_memory:
+    with ResidentMemoryPeak() as host_memory, stopper.raising_its_reason():
         with _timed(seconds, "load"):
             predictor = model_format.load(source, recipe, num_classes)
         stopper.attach(predictor)

@@ -3,6 +3,7 @@ was cancelled or lost its lease, even while the model is inside a single call th
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from plugins.errors import RunStopped
@@ -37,9 +38,15 @@ class Stopper:
         if self.reason is not None:
             raise self.reason
 
-    def translate(self, error: BaseException) -> BaseException:
-        """What an exception raised while stopping stands for: the stop's reason, else itself."""
-        return self.reason if self.reason is not None and isinstance(error, RunStopped) else error
+    @contextlib.contextmanager
+    def raising_its_reason(self):
+        """Inside, the RunStopped of a predictor interrupted by stop() is raised as the stop's reason."""
+        try:
+            yield
+        except RunStopped:
+            if self.reason is None:
+                raise
+            raise self.reason from None
 
 
 def _interrupt(predictor) -> None:

@@ -166,7 +166,7 @@ class Claim:
             return None
         same = Submission.objects.filter(pk=submission_id, status=row["status"], attempts=row["attempts"])
         if row["attempts"] >= max_attempts:
-            same.update(status=Status.FAILED, finished_at=now, lease_expires_at=None, error_message=stopped_twice())
+            fail(same, stopped_twice())
             return None
         attempt = row["attempts"] + 1
         taken = same.update(
@@ -193,6 +193,13 @@ class Claim:
         """The submission, row-locked until the transaction ends, if this attempt still holds it in status."""
         locked = Submission.objects.select_for_update().select_related("testset")
         return locked.filter(pk=submission_id, attempts=attempt, status=status).first()
+
+
+def fail(submissions, message: str) -> int:
+    """Fails the submissions in one conditional UPDATE (the queryset says which are still to fail); how many."""
+    return submissions.update(
+        status=Status.FAILED, error_message=message, finished_at=timezone.now(), lease_expires_at=None
+    )
 
 
 def stopped_twice() -> str:
