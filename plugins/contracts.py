@@ -31,6 +31,7 @@ class ModelInfo:
     recipe_from_model: dict = field(default_factory=dict)  # recipe field -> value the model declares itself
     details: dict = field(default_factory=dict)  # e.g. opset, input shape, parameter count
     name: str = ""  # the name the model gives itself, the default submission name
+    family: str = ""  # the architecture family, where the format can tell (timm: its module, e.g. "resnet")
 
 
 @dataclass
@@ -121,10 +122,26 @@ class TestSetReader(Protocol):
         """Yields the test set's images as RGB PIL images, in the test set's official order."""
 
 
+@dataclass(frozen=True)
+class Column:
+    """One column of a protocol's leaderboard: the metric it shows, its title, and which way is better.
+
+    Boards sort by any of their columns, losses (lower_is_better) ascending by default, the rest descending."""
+
+    metric: str
+    title: str
+    lower_is_better: bool = False
+    description: str = ""  # a longer name, where the title alone would not say enough
+
+
 class LabelProtocol(Protocol):
     name: str
-    headline: str  # the metric leaderboards rank by (higher is better)
+    headline: str  # the metric leaderboards rank by (its column says which way is better)
     headline_is_proportion: bool  # a share of examples right (Wilson intervals) rather than a mean of scores
+    # The board's columns, the headline's first; optionally `other_metrics`, Columns for the metrics it reports
+    # that have no column on the board (shown on the submission page), so that their titles and direction are
+    # known too. leaderboard/columns.py reads both; a third party's protocol gets a sortable board from them.
+    columns: tuple[Column, ...]
 
     def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
         """Scores the predictions against this protocol's labels. Vectorised, no per-example loop."""

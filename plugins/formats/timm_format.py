@@ -42,6 +42,13 @@ def parse_identifier(identifier: str) -> tuple[str, str | None]:
     return architecture, tag
 
 
+def _family(architecture: str) -> str:
+    """The timm module that defines the architecture (resnet18 -> "resnet"): the boards' architecture family."""
+    from timm.models import is_model_in_modules, list_modules
+
+    return next((module for module in list_modules() if is_model_in_modules(architecture, [module])), "")
+
+
 def _create(architecture: str, tag: str | None, num_classes: int, device: str):
     """The architecture with its pretrained configuration; on "meta" it has shapes but no weights (cheap)."""
     import timm
@@ -148,6 +155,7 @@ class TimmFormat:
                 "input_shape": input_shape,
             },
             name=source.identifier if source.file is None else "",
+            family=_family(architecture),
         )
 
     def cost(self, source: ModelSource, recipe, num_classes: int) -> dict:

@@ -1,4 +1,5 @@
-"""Paired comparison of two models on the same examples: McNemar's exact test."""
+"""Paired comparison of two models on the same examples: McNemar's exact test on top-1 hits, and a paired
+t-test on a per-example score (human agreement) where a protocol has no single notion of right."""
 
 from __future__ import annotations
 
@@ -20,3 +21,16 @@ def mcnemar_exact_p(correct_a: np.ndarray, correct_b: np.ndarray) -> float:
 
 def statistically_tied(correct_a: np.ndarray, correct_b: np.ndarray) -> bool:
     return mcnemar_exact_p(correct_a, correct_b) >= TIE_P_VALUE
+
+
+def paired_mean_p(values_a: np.ndarray, values_b: np.ndarray) -> float:
+    """Two-sided paired t-test p-value of the mean per-example difference, over the examples both score (NaN
+    elsewhere). With thousands of examples the mean difference is close to normal whatever the scores'
+    distribution. Identical scores differ by nothing: p = 1."""
+    both = ~(np.isnan(values_a) | np.isnan(values_b))
+    differences = values_a[both].astype(np.float64) - values_b[both].astype(np.float64)
+    if len(differences) < 2 or not differences.any():
+        return 1.0
+    if np.all(differences == differences[0]):  # a constant difference: no variance, beyond doubt
+        return 0.0
+    return float(stats.ttest_1samp(differences, 0.0).pvalue)

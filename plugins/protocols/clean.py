@@ -8,10 +8,11 @@ neither and non-agreement examples are left out.
 from __future__ import annotations
 
 from plugins.annotations.cleanlab import CLEAN, CORRECTABLE, NEITHER, STATUS_NAMES
-from plugins.contracts import Score
+from plugins.contracts import Column, Score
 from plugins.metrics.accuracy import top_k_hits
 from plugins.metrics.noise_curve import noise_curve
 from plugins.predictions import Predictions
+from plugins.protocols.original import OriginalLabels
 from plugins.protocols.single_label import accuracy_with_interval, score_single_label
 from plugins.registry import register
 from plugins.testset import LabelSetData
@@ -22,6 +23,21 @@ class CleanLabels:
     name = "clean"
     headline = "top1"
     headline_is_proportion = True
+    columns = (
+        Column("top1", "Clean top-1"),
+        Column("top5", "Clean top-5"),
+        Column(
+            "correctable_top1_original",
+            "Correctable, as given",
+            description="top1 on correctable examples, original labels",
+        ),
+        Column(
+            "correctable_top1_corrected",
+            "Correctable, corrected",
+            description="top1 on correctable examples, corrected labels",
+        ),
+    )
+    other_metrics = OriginalLabels.other_metrics + OriginalLabels.columns[2:]
 
     def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
         status = labels.arrays["status"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plugins.contracts import Score
+from plugins.contracts import Column, Score
 from plugins.metrics.set_labels import hits_in_set
 from plugins.predictions import Predictions
 from plugins.protocols.single_label import accuracy_with_interval
@@ -18,6 +18,10 @@ class PlausibleLabelSets:
     name = "multilabel"
     headline = "top1"
     headline_is_proportion = True
+    columns = (Column("top1", "Top-1 (any plausible)"), Column("top5", "Top-5 (any plausible)"))
+    other_metrics = (
+        Column("multi_label_share", "Multi-label share", description="share with several plausible labels"),
+    )
 
     def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
         plausible = labels.arrays["plausible"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugins.contracts import Score
+from plugins.contracts import Column, Score
 from plugins.predictions import Predictions
 from plugins.protocols.single_label import score_single_label
 from plugins.registry import register
@@ -14,6 +14,13 @@ class OriginalLabels:
     name = "original"
     headline = "top1"
     headline_is_proportion = True
+    columns = (
+        Column("top1", "Top-1"),
+        Column("top5", "Top-5"),
+        Column("ece", "ECE (15 bins)", lower_is_better=True, description="ECE (15 equal-width bins)"),
+        Column("nll", "NLL", lower_is_better=True),
+    )
+    other_metrics = (Column("brier", "Brier score", lower_is_better=True),)
 
     def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
         return score_single_label(predictions, labels.targets)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugins.contracts import Score
+from plugins.contracts import Column, Score
 from plugins.metrics.intervals import bootstrap_mean_interval
 from plugins.metrics.set_labels import human_agreement_per_image, soft_cross_entropy
 from plugins.predictions import Predictions
@@ -15,6 +15,10 @@ class HumanDistribution:
     name = "soft"
     headline = "human_agreement"
     headline_is_proportion = False
+    columns = (
+        Column("human_agreement", "Human agreement"),
+        Column("cross_entropy", "Cross-entropy", lower_is_better=True),
+    )
 
     def score(self, predictions: Predictions, labels: LabelSetData) -> Score:
         distribution = labels.arrays["distribution"]
