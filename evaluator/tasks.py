@@ -22,6 +22,7 @@ from evaluator.database import CONNECTION_ERRORS, fresh_connection, retrying
 from evaluator.engine.evaluation import predict, score
 from evaluator.engine.rescoring import rescore
 from evaluator.lease import Cancelled, LeaseLost, Watchdog, too_slow
+from leaderboard import ranking
 from leaderboard.models import Result, Status, Submission, TestSet
 from leaderboard.models.submissions import Claim, fail
 from plugins.contracts import ModelSource
@@ -182,9 +183,10 @@ def rescore_label_set(testset_name: str, label_set_name: str, version: int | Non
     submissions = {submission.pk: submission for submission in done}
     files = {pk: predictions_path(pk) for pk in submissions}
     count = 0
-    for submission_id, scores in rescore(files, root, manifest, info, settings.ZOOBOARD_MIN_SLICE):
-        Result.objects.store(submissions[submission_id], {info.name: scores})
-        count += 1
+    with ranking.deferred():  # the board is re-ranked once, after every result is stored
+        for submission_id, scores in rescore(files, root, manifest, info, settings.ZOOBOARD_MIN_SLICE):
+            Result.objects.store(submissions[submission_id], {info.name: scores})
+            count += 1
     seconds = time.perf_counter() - started
     log.info(
         "re-scored %d submissions against %s/%s v%d in %.1f s", count, testset_name, info.name, info.version, seconds

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from leaderboard import ranking
 from leaderboard.models import LabelSet, TestSet
 from plugins import registry
 from plugins.testset import TestSetManifest, testset_root
@@ -64,3 +65,4 @@ def sync_label_sets(testset: TestSet, manifest: TestSetManifest) -> None:
     for info in manifest.current_label_sets():
         testset.label_sets.filter(name=info.name).exclude(version=info.version).update(is_current=False)
         testset.label_sets.filter(name=info.name, version=info.version).update(is_current=True)
+    ranking.testset_changed(testset)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from leaderboard import ranking
 from leaderboard.models import Action, Ban, InvalidTransition, ModerationEvent, Status, Submission, TestSet
 from leaderboard.models.submissions import FINISHED
 from leaderboard.queue import enqueue_evaluation, enqueue_rescore
@@ -34,6 +35,10 @@ def record(actor, action: Action, target: str, submission=None, user=None, reaso
     )
 
 
+# the fields whose change can move a submission on or off the public boards
+VISIBILITY = {"hidden", "approved_at"}
+
+
 def _set(submission: Submission, actor, action: Action, reason: str, **values) -> bool:
     """Sets moderation fields in one conditional UPDATE (so two moderators cannot both record the change)."""
     before = {field: getattr(submission, field) for field in values}
@@ -46,6 +51,8 @@ def _set(submission: Submission, actor, action: Action, reason: str, **values) -
         record(
             actor, action, describe(submission), submission, reason=reason, before=_json(before), after=_json(values)
         )
+        if VISIBILITY & set(values):
+            ranking.submission_changed(submission)
     return True
 
 
@@ -82,6 +89,15 @@ def unflag(submission: Submission, actor, reason: str = "") -> bool:
     if not submission.flag_reason:
         return False
     return _set(submission, actor, Action.UNFLAG, reason, flag_reason="", flagged_at=None)
+
+
+def mark_baseline(submission: Submission, actor, reason: str = "") -> bool:
+    """A reference model: marked on every board it is on, and pinned above the board's rows."""
+    return _set(submission, actor, Action.MARK_BASELINE, reason, is_baseline=True)
+
+
+def unmark_baseline(submission: Submission, actor, reason: str = "") -> bool:
+    return _set(submission, actor, Action.UNMARK_BASELINE, reason, is_baseline=False)
 
 
 def cancel(submission: Submission, actor, reason: str = "") -> bool:
@@ -147,6 +163,7 @@ def ban(user, actor, reason: str) -> bool:
             continue  # it finished meanwhile: hidden with the rest
         cancelled.append(submission.pk)
     after = {"is_active": False, "cancelled": cancelled}
+    ranking.owner_changed(user)
     record(
         actor, Action.BAN, f"user {user.username}", user=user, reason=reason, before={"is_active": True}, after=after
     )
@@ -160,6 +177,7 @@ def unban(user, actor, reason: str = "") -> bool:
         return False
     user.is_active = True
     user.save(update_fields=["is_active"])
+    ranking.owner_changed(user)
     after = {"is_active": True}
     record(
         actor, Action.UNBAN, f"user {user.username}", user=user, reason=reason, before={"is_active": False}, after=after
@@ -168,7 +186,8 @@ def unban(user, actor, reason: str = "") -> bool:
 
 
 def set_approval_rule(testset: TestSet, actor, requires_approval: bool) -> None:
-    """Audits a change of a test set's approval rule (made on its admin page)."""
+    """Audits a change of a test set's approval rule (made on its admin page), and re-ranks its boards."""
+    ranking.testset_changed(testset)
     record(
         actor,
         Action.SET_APPROVAL,

@@ -35,6 +35,7 @@ def create_submission(
     preprocessing: dict,
     model_format: str = "",
     description: str = "",
+    architecture: str = "",
 ) -> Submission:
     """Raises SubmissionError (nothing stored, nothing queued) when the model or its preprocessing is wrong, and
     its SubmissionRefused when a quota, the in-flight cap or the duplicate check says no."""
@@ -54,6 +55,7 @@ def create_submission(
         testset=testset,
         name=name[:200],
         description=description,
+        architecture=(architecture.strip() or info.family)[:100],
         model_format=model_format,
         model_identifier=source.identifier,
         preprocessing=recipe.to_dict(),

@@ -60,6 +60,7 @@ def score_label_set(
         **_plain(score),
         "curves": score.curves,
         "correct": score.correct,
+        "per_example": score.per_example,
         "slices": {},
         "summaries": {},
     }
@@ -135,4 +136,5 @@ def score_all(
 
 def json_ready(scores: dict[str, dict]) -> dict[str, dict]:
     """scores without the per-example arrays, for JSON output."""
-    return {name: {key: value for key, value in score.items() if key != "correct"} for name, score in scores.items()}
+    arrays = ("correct", "per_example")
+    return {name: {key: value for key, value in score.items() if key not in arrays} for name, score in scores.items()}

@@ -1,6 +1,7 @@
 """The data model: test sets and their label sets, submissions, results per label set and slice, and
 moderation (bans and the audit log)."""
 
+from leaderboard.models.boards import BoardEntry, TieTest
 from leaderboard.models.moderation import Action, AppendOnlyError, Ban, ModerationEvent
 from leaderboard.models.results import Result, SliceResult
 from leaderboard.models.submissions import InvalidTransition, Status, Submission
@@ -12,6 +13,7 @@ __all__ = [
     "ApiToken",
     "AppendOnlyError",
     "Ban",
+    "BoardEntry",
     "InvalidTransition",
     "LabelSet",
     "ModerationEvent",
@@ -20,4 +22,5 @@ __all__ = [
     "Status",
     "Submission",
     "TestSet",
+    "TieTest",
 ]

@@ -22,6 +22,8 @@ class Action(models.TextChoices):
     RERUN = "rerun"
     RESCORE = "rescore"
     CANCEL = "cancel"
+    MARK_BASELINE = "mark-baseline", "mark as a baseline"
+    UNMARK_BASELINE = "unmark-baseline", "no longer a baseline"
     SET_APPROVAL = "set-approval", "set a test set's approval rule"
 
 

@@ -7,7 +7,7 @@ import logging
 import numpy as np
 from django.db import models, transaction
 
-from leaderboard.models.submissions import Submission
+from leaderboard.models.submissions import Status, Submission, ranking
 from leaderboard.models.testsets import LabelSet
 
 log = logging.getLogger(__name__)
@@ -15,6 +15,11 @@ log = logging.getLogger(__name__)
 
 def pack_correct(correct: np.ndarray | None) -> bytes | None:
     return None if correct is None else np.packbits(correct.astype(bool)).tobytes()
+
+
+def pack_per_example(values: np.ndarray | None) -> bytes | None:
+    """The headline per example as float32 (never float16: a paired test of two close models needs the digits)."""
+    return None if values is None else np.asarray(values, dtype="<f4").tobytes()
 
 
 class ResultManager(models.Manager):
@@ -42,6 +47,8 @@ class ResultManager(models.Manager):
                     "headline_metric": score["headline"],
                     "headline": score["metrics"][score["headline"]],
                     "correct_bits": pack_correct(score["correct"]),
+                    # a protocol with no single notion of right: its per-example headline, for the paired test
+                    "per_example": pack_per_example(score.get("per_example")) if score["correct"] is None else None,
                     **({"attempt": attempt} if attempt is not None else {}),
                 },
             )
@@ -60,6 +67,8 @@ class ResultManager(models.Manager):
                 for slice_name, values in slices.items()
             )
             stored.append(result)
+        if submission.status == Status.DONE:  # re-scored: the boards re-rank (a new result waits for DONE)
+            ranking().changed({result.label_set_id for result in stored})
         return stored
 
 
@@ -76,6 +85,11 @@ class Result(models.Model):
     correct_bits = models.BinaryField(
         null=True, editable=False, help_text="top-1 right per example, bit-packed: for paired tests"
     )
+    per_example = models.BinaryField(
+        null=True,
+        editable=False,
+        help_text="the headline metric per example (float32), where there are no correct_bits: for paired tests",
+    )
     attempt = models.PositiveSmallIntegerField(null=True, help_text="the evaluation attempt that wrote it")
     created_at = models.DateTimeField(auto_now=True)
 
@@ -91,6 +105,9 @@ class Result(models.Model):
         if self.correct_bits is None:
             return None
         return np.unpackbits(np.frombuffer(bytes(self.correct_bits), np.uint8), count=num_examples).astype(bool)
+
+    def per_example_values(self) -> np.ndarray | None:
+        return None if self.per_example is None else np.frombuffer(bytes(self.per_example), "<f4")
 
 
 class SliceResult(models.Model):

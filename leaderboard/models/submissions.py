@@ -68,6 +68,12 @@ class Submission(models.Model):
     model_identifier = models.CharField(max_length=300, blank=True, help_text="for formats named by identifier")
     preprocessing = models.JSONField(help_text="the resolved recipe the model is evaluated with")
     model_details = models.JSONField(default=dict, blank=True, help_text="what the submit-time check found")
+    architecture = models.CharField(
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text="architecture family (e.g. resnet): the submitter's, else what the model format found",
+    )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress_done = models.PositiveIntegerField(default=0)
@@ -84,6 +90,9 @@ class Submission(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True, help_text="moderation: approved for publication")
     flag_reason = models.TextField(blank=True, help_text="moderation: a flag the submitter sees")
     flagged_at = models.DateTimeField(null=True, blank=True)
+    is_baseline = models.BooleanField(
+        default=False, help_text="moderation: a reference model, marked on every board and pinned above its rows"
+    )
     objects = SubmissionQuerySet.as_manager()
 
     # exactly-once evaluation: see the module's docstring and evaluator/reaper.py
@@ -104,6 +113,11 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        if self.status == Status.DONE:  # a direct edit (the admin, a shell) may move it on or off the boards
+            ranking().submission_changed(self)
 
     @property
     def is_finished(self) -> bool:
@@ -131,7 +145,9 @@ class Submission(models.Model):
             )
             if not updated:
                 raise InvalidTransition(f"submission {self.pk} is {self.status}: only a finished one can be re-run")
+            boards = list(self.results.values_list("label_set_id", flat=True))
             self.results.all().delete()
+            ranking().changed(boards)
         self.refresh_from_db()
 
     def move_to(self, status: Status, **fields) -> None:
@@ -144,6 +160,8 @@ class Submission(models.Model):
             current = Submission.objects.filter(pk=self.pk).values_list("status", flat=True).first()
             raise InvalidTransition(f"submission {self.pk} cannot move from {current} to {status}")
         self.refresh_from_db()
+        if status == Status.DONE:  # its results join the boards
+            ranking().submission_changed(self)
 
 
 class Claim:
@@ -193,6 +211,13 @@ class Claim:
         """The submission, row-locked until the transaction ends, if this attempt still holds it in status."""
         locked = Submission.objects.select_for_update().select_related("testset")
         return locked.filter(pk=submission_id, attempts=attempt, status=status).first()
+
+
+def ranking():
+    """leaderboard/ranking.py, which imports these models: what keeps the boards' stored rankings up to date."""
+    from leaderboard import ranking
+
+    return ranking
 
 
 def fail(submissions, message: str) -> int:

@@ -28,15 +28,17 @@ class Command(BaseCommand):
         parser.add_argument("--format", default="", help="default: from the identifier, else onnx")
         parser.add_argument("--preprocessing", default="{}", help="recipe values as JSON")
         parser.add_argument("--once", action="store_true", help="skip a file this user already submitted")
+        parser.add_argument("--architecture", default="", help="architecture family, e.g. resnet")
 
-    def handle(self, model, weights, user, testset, name, format, preprocessing, once, **options):
+    def handle(self, model, weights, user, testset, name, format, preprocessing, once, architecture, **options):
         try:
             owner = get_user_model().objects.get(username=user)
             target = TestSet.objects.get(name=testset)
             source = source_from_argument(model, weights)
             if once and self._already_submitted(owner, target, source):
                 return
-            submission = create_submission(owner, target, name, source, json.loads(preprocessing), format)
+            recipe = json.loads(preprocessing)
+            submission = create_submission(owner, target, name, source, recipe, format, architecture=architecture)
         except (get_user_model().DoesNotExist, TestSet.DoesNotExist, SubmissionError, ValueError) as error:
             raise CommandError(f"cannot submit {model}: {error}") from None
         self.stdout.write(f"submission {submission.pk} queued: {submission.name}")
