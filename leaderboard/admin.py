@@ -164,7 +164,7 @@ SUBMISSION_FIELDSETS = [
         ["status", "progress_done", "progress_total", "error_message", "provider", "timings", "efficiency"]
         + ["started_at", "scoring_at", "finished_at"],
     ),
-    ("Moderation", ["hidden", "approved_at", "flag_reason", "flagged_at", "owner_ban"]),
+    ("Moderation", ["hidden", "approved_at", "flag_reason", "flagged_at", "is_baseline", "owner_ban"]),
 ]
 
 
@@ -173,14 +173,16 @@ class SubmissionAdmin(admin.ModelAdmin):
     """Submissions arrive through the site, the API or `manage.py submit` and leave only through moderation:
     nothing is added, edited or deleted here (hide instead of deleting, so the audit log's rows stay whole)."""
 
-    list_display = ["id", "name", "owner", "testset", "status", "hidden", "approval", "flagged", "created_at"]
-    list_filter = ["status", "hidden", ApprovalFilter, FlaggedFilter, "testset", "model_format", "owner__is_active"]
+    list_display = ["id", "name", "owner", "testset", "status", "hidden", "approval", "flagged", "is_baseline"]
+    list_display += ["created_at"]
+    list_filter = ["status", "hidden", "is_baseline", ApprovalFilter, FlaggedFilter, "testset", "model_format"]
+    list_filter += ["owner__is_active"]
     list_select_related = ["owner", "testset"]
     search_fields = ["=id", "name", "owner__username", "model_sha256", "model_identifier", "flag_reason"]
     date_hierarchy = "created_at"
     inlines = [ResultInline, ModerationEventInline]
     actions = ["approve", "revoke_approval", "hide", "unhide", "flag", "unflag", "ban_owners", "rerun", "rescore"]
-    actions += ["cancel"]
+    actions += ["cancel", "mark_baseline", "unmark_baseline"]
 
     def has_add_permission(self, request):
         return False
@@ -249,6 +251,14 @@ class SubmissionAdmin(admin.ModelAdmin):
             "Hidden submissions are seen by their submitters and staff only.",
             lambda reason: self._each(request, queryset, moderating.hide, "hidden", reason),
         )
+
+    @admin.action(description="Mark as a baseline (marked on every board, pinned above it)", permissions=["change"])
+    def mark_baseline(self, request, queryset):
+        self._each(request, queryset, moderating.mark_baseline, "marked as baselines")
+
+    @admin.action(description="No longer a baseline", permissions=["change"])
+    def unmark_baseline(self, request, queryset):
+        self._each(request, queryset, moderating.unmark_baseline, "no longer baselines")
 
     @admin.action(description="Show to the public again", permissions=["change"])
     def unhide(self, request, queryset):

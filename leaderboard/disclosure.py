@@ -70,6 +70,11 @@ def _reason(examples: int | None) -> str | None:
     return small_note() if 0 < examples < minimum() else None
 
 
+def is_public_count(examples: int | None) -> bool:
+    """Whether a figure over this many examples is shown to everyone."""
+    return _reason(examples) is None
+
+
 def metric_examples(result, name: str) -> int | None:
     """How many examples a metric (and its interval) is over: its own count, else the protocol's scored ones."""
     counts = result.counts or {}
@@ -270,6 +275,7 @@ class RowFigures:
 
 
 def row_figures(row, user, label_set_name: str) -> RowFigures:
+    """row: a leaderboard.boards.Row (its result, the results beside it, and its stored crossing)."""
     figures = metric_figures(row.result, user)
     shown = RowFigures(row=row, figures=figures)
     for name, other in row.others.items():
@@ -283,20 +289,18 @@ def row_figures(row, user, label_set_name: str) -> RowFigures:
             "value": other_figures.metrics.get(headline),
             "reason": other_figures.staff_only.get("metrics", {}).get(headline),
         }
-    next_result = getattr(row, "next_result", None)
-    crossing = row.overtaken_at is not None and next_result is not None
-    # the crossing compares two curves: shown where both are
-    if crossing and "noise" in figures.curves and "noise" in metric_figures(next_result, user).curves:
+    # the crossing compares two curves: shown where both are (leaderboard/ranking.py records whether they are)
+    if row.overtaken_at is not None and (sees_everything(user) or row.crossing_public):
         shown.overtaken_at = row.overtaken_at
     return shown
 
 
 @dataclass
 class Board:
-    columns: list  # (metric, title) shown
+    columns: list  # plugins.contracts.Column, shown
     withheld_columns: list  # (metric, title, why) withheld from this user in every row
     rows: list[RowFigures]
-    staff_only_columns: set = field(default_factory=set)  # shown to this (staff) user only
+    staff_only_columns: set = field(default_factory=set)  # metrics shown to this (staff) user only
 
 
 def board(rows: list, columns: list, user, label_set_name: str) -> Board:
@@ -304,12 +308,12 @@ def board(rows: list, columns: list, user, label_set_name: str) -> Board:
     shown_rows = [row_figures(row, user, label_set_name) for row in rows]
     staff = sees_everything(user)
     kept, withheld, staff_only = [], [], set()
-    for key, title in columns:
-        reasons = [row.figures.staff_only.get("metrics", {}).get(key) for row in shown_rows]
+    for column in columns:
+        reasons = [row.figures.staff_only.get("metrics", {}).get(column.metric) for row in shown_rows]
         if shown_rows and all(reasons):
             if not staff:
-                withheld.append((key, title, reasons[0]))
+                withheld.append((column.metric, column.title, reasons[0]))
                 continue
-            staff_only.add(key)
-        kept.append((key, title))
+            staff_only.add(column.metric)
+        kept.append(column)
     return Board(columns=kept, withheld_columns=withheld, rows=shown_rows, staff_only_columns=staff_only)

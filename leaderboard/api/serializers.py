@@ -10,9 +10,9 @@ from rest_framework import serializers
 from leaderboard.api.moderation import ModerationSerializer, moderation_for
 from leaderboard.api.parsers import NESTED_TOO_DEEPLY
 from leaderboard.api.schemas import RecipeField
+from leaderboard.columns import is_loss
 from leaderboard.disclosure import Figures, submission_figures
 from leaderboard.models import Result, Submission, TestSet
-from leaderboard.ranking import LOSSES
 from plugins.recipe import RECIPE_FIELDS
 
 
@@ -100,7 +100,7 @@ class ResultSerializer(serializers.ModelSerializer):
 
     def get_lower_is_better(self, result) -> list[str]:
         """The metrics that are losses (ECE, NLL, ...): plain numbers, where the others are shares of examples."""
-        return [name for name in self._figures(result).metrics if name in LOSSES]
+        return [name for name in self._figures(result).metrics if is_loss(name)]
 
     def get_slices(self, result) -> list[dict]:
         """The slices this user may see: see staff_only for those left out."""
@@ -205,6 +205,13 @@ class SubmissionCreateSerializer(serializers.Serializer):
     )
     model_identifier = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=300, help_text="e.g. timm:resnet18.a1_in1k"
+    )
+    architecture = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text="the architecture family, e.g. resnet (boards filter by it); default: what the format finds",
     )
     # empty files reach the format's own check, which says so in the same words everywhere
     model_file = serializers.FileField(

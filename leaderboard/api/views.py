@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.validators import slug_re
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from leaderboard import moderating
 from leaderboard.api.parsers import JSONParser, MultiPartParser
@@ -21,12 +25,12 @@ from leaderboard.api.quota import (
     quota_body,
     refusal_response,
 )
-from leaderboard.api.schemas import LeaderboardSerializer
+from leaderboard.api.renderers import CSVRenderer
+from leaderboard.api.schemas import BOARD_PARAMETERS, LeaderboardSerializer
 from leaderboard.api.serializers import SubmissionCreateSerializer, SubmissionSerializer, TestSetSerializer
-from leaderboard.disclosure import board
+from leaderboard.boards import EXPORTS, BoardError, BoardQuery, board_body, export_response
 from leaderboard.models import InvalidTransition, Status, Submission, TestSet
 from leaderboard.quotas import SubmissionRefused, quota_for
-from leaderboard.ranking import COLUMNS, LOSSES, current_label_set, leaderboard_rows
 from leaderboard.submitting import create_submission
 from plugins.contracts import ModelSource
 
@@ -64,6 +68,7 @@ class SubmissionViewSet(
                 data["preprocessing"],
                 data["model_format"],
                 data["description"],
+                data["architecture"],
             )
         except SubmissionRefused as refusal:
             return refusal_response(refusal, request)
@@ -110,51 +115,42 @@ class TestSetViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TestSetSerializer
     lookup_field = "name"
 
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:  # ?format= names no renderer: say what it does here instead of DRF's bare 404
+            asked = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE, "")
+            raise ValidationError(
+                f"format={asked[:40]!r} is not an export: format=csv or format=json exports the board; "
+                "model_format= filters it by model format"
+            ) from None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if response.status_code >= 400 and getattr(request, "accepted_renderer", None).__class__ is CSVRenderer:
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
     @extend_schema(
-        parameters=[
-            OpenApiParameter("label_set", str, description="which label set ranks the board; default: original")
-        ],
-        responses={200: LeaderboardSerializer},
+        parameters=BOARD_PARAMETERS,
+        responses={
+            (200, "application/json"): LeaderboardSerializer,
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="format=csv: every row of the filtered, sorted board"
+            ),
+        },
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, CSVRenderer])
     def leaderboard(self, request, name=None, format=None):
-        """Ranked done submissions under a label set (?label_set=original, the current version by default)."""
+        """One page of a board (a label set version's ranking), filtered and sorted; format=csv or format=json
+        streams every row of the filtered board instead of a page."""
         testset = self.get_object()
-        label_set_name = request.query_params.get("label_set", "original")
-        label_set = current_label_set(testset, label_set_name)
-        rows = leaderboard_rows(testset, label_set)
-        protocol = label_set.protocol if label_set else None
-        # what this user may see: figures over too few examples are for staff only (leaderboard/disclosure.py)
-        shown = board(rows, COLUMNS.get(protocol, []), request.user, label_set_name)
-        return Response(
-            {
-                "testset": testset.name,
-                "label_set": label_set_name,
-                "protocol": protocol,
-                "columns": [
-                    {"metric": key, "title": title, "lower_is_better": key in LOSSES} for key, title in shown.columns
-                ],
-                "staff_only_columns": [
-                    {"metric": key, "title": title, "reason": why} for key, title, why in shown.withheld_columns
-                ],
-                "rows": [
-                    {
-                        "rank": row.row.rank,
-                        "submission": row.row.result.submission_id,
-                        "name": row.row.result.submission.name,
-                        "owner": row.row.result.submission.owner.username,
-                        "metrics": row.figures.metrics,
-                        "intervals": row.figures.intervals,
-                        "staff_only": row.figures.staff_only,
-                        "label_set_version": row.row.result.label_set.version,
-                        "beside": row.beside,
-                        "p_value_next": row.row.p_value_next,
-                        "tied_with_next": row.row.tied_with_next,
-                        "overtaken_at": row.overtaken_at,
-                        "finished_at": row.row.result.submission.finished_at,
-                        "efficiency": row.row.result.submission.efficiency,
-                    }
-                    for row in shown.rows
-                ],
-            }
-        )
+        export = format or request.query_params.get(api_settings.URL_FORMAT_OVERRIDE)
+        try:
+            query = BoardQuery.parse(testset, request.query_params, request.user)
+            if export in EXPORTS:
+                return export_response(query, export)
+            count = query.count()
+            rows = query.page_rows(count)
+        except BoardError as error:
+            raise (NotFound if error.status == 404 else ValidationError)(str(error)) from None
+        return Response(board_body(query, query.shown(rows), count, request))

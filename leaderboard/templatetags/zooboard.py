@@ -3,10 +3,36 @@
 from __future__ import annotations
 
 import math
+from urllib.parse import urlencode
 
 from django import template
 
+from leaderboard import columns
+from leaderboard.boards import DEFAULT_PER_PAGE
+from leaderboard.columns import is_loss
+
 register = template.Library()
+
+
+@register.simple_tag
+def board_link(query, **changes) -> str:
+    """A link to the same board with some parameters changed (None removes one); the page goes back to 1
+    unless it is what changes."""
+    params = {**query.params(), "page": str(query.page), "per_page": str(query.per_page)}
+    if "page" not in changes:
+        params.pop("page")
+    params.update({key: value for key, value in changes.items()})
+    if params.get("per_page") == str(DEFAULT_PER_PAGE):
+        params.pop("per_page")
+    return "?" + urlencode({key: value for key, value in params.items() if value not in (None, "")})
+
+
+@register.simple_tag
+def sort_link(query, key: str) -> str:
+    """The column header's link: sorts by it in its own direction, or flips the order if it is the sort."""
+    if query.sort == key:
+        return board_link(query, order="asc" if query.descending else "desc")
+    return board_link(query, sort=key, order=None)
 
 
 @register.filter
@@ -26,11 +52,9 @@ def percent(value) -> str:
 @register.filter
 def metric(value, name: str) -> str:
     """A metric as people read it: accuracies and shares in percent, losses as plain numbers."""
-    from leaderboard.ranking import LOSSES
-
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{float(value):.4f}" if name in LOSSES else percent(value)
+    return f"{float(value):.4f}" if is_loss(name) else percent(value)
 
 
 @register.filter
@@ -44,9 +68,7 @@ def interval(pair) -> str:
 
 @register.filter
 def metric_title(name: str) -> str:
-    from leaderboard.ranking import METRIC_TITLES
-
-    return METRIC_TITLES.get(name, name)
+    return columns.metric_title(name)
 
 
 @register.filter
