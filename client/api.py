@@ -44,5 +44,8 @@ class ZooboardClient:
     def quota(self, testset: str | None = None) -> dict:
         return self._request("GET", "submissions/quota/", params={"testset": testset} if testset else {})
 
-    def leaderboard(self, testset: str, label_set: str = "original") -> dict:
-        return self._request("GET", f"testsets/{testset}/leaderboard/", params={"label_set": label_set})
+    def leaderboard(self, testset: str, label_set: str = "original", **view) -> dict:
+        """One page of a board; view: sort, order, page, per_page and the filters (model_format, arch, owner,
+        params_min, params_max, since, until, q), as the API takes them."""
+        params = {"label_set": label_set, **{key: value for key, value in view.items() if value is not None}}
+        return self._request("GET", f"testsets/{testset}/leaderboard/", params=params)

@@ -57,6 +57,12 @@ def parser() -> argparse.ArgumentParser:
     board = commands.add_parser("leaderboard", help="a test set's ranking")
     board.add_argument("testset")
     board.add_argument("--label-set", default="original")
+    board.add_argument("--sort", help="a column: a metric, another label set, rank, interval_rank, params, ...")
+    board.add_argument("--order", choices=["asc", "desc"], help="default: the column's own direction")
+    board.add_argument("--page", type=int)
+    board.add_argument("--per-page", type=int, help="rows a page (default 50, at most 200)")
+    for name in BOARD_FILTERS:
+        board.add_argument(f"--{name.replace('_', '-')}", help=f"filter: {name}=")
 
     quota = commands.add_parser("quota", help="your submissions left per test set, and evaluations in flight")
     quota.add_argument("--testset", help="default: every test set")
@@ -78,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command in ("status", "cancel"):
             submission = client.submission(args.id) if args.command == "status" else client.cancel(args.id)
         else:
-            return show_leaderboard(client.leaderboard(args.testset, args.label_set), args.json)
+            view = {key: getattr(args, key) for key in ("sort", "order", "page", "per_page", *BOARD_FILTERS)}
+            return show_leaderboard(client.leaderboard(args.testset, args.label_set, **view), args.json)
         if getattr(args, "wait", False):
             submission = follow(client, submission)
         return show_submission(submission, args.json)
@@ -172,13 +179,18 @@ def utc(moment: str) -> str:
     return datetime.fromisoformat(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+BOARD_FILTERS = ("model_format", "arch", "owner", "params_min", "params_max", "since", "until", "q")
+
+
 def show_leaderboard(board: dict, as_json: bool) -> int:
     if as_json:
         console.print_json(json.dumps(board))
         return 0
     metric_columns = board.get("columns") or [{"metric": "top1", "title": "Top-1", "lower_is_better": False}]
-    table = Table(title=f"{board['testset']} ({board['label_set']} labels)")
+    title = f"{board['testset']} ({board['label_set']} labels, v{board.get('version', 1)})"
+    table = Table(title=title, caption=_board_caption(board))
     table.add_column("#", justify="right")
+    table.add_column("rank (95%)", justify="right")
     table.add_column("model")
     table.add_column("submitter")
     for column in metric_columns:
@@ -190,9 +202,11 @@ def show_leaderboard(board: dict, as_json: bool) -> int:
         values = [
             metric_text(row["metrics"].get(column["metric"]), column["lower_is_better"]) for column in metric_columns
         ]
+        marks = (" [baseline]" if row.get("baseline") else "") + (" ≈ next" if row.get("tied_with_next") else "")
         table.add_row(
             str(row["rank"]),
-            row["name"],
+            str(row.get("interval_rank", "")),
+            row["name"] + marks,
             row["owner"],
             *values,
             millions(cost.get("parameters")),
@@ -201,6 +215,13 @@ def show_leaderboard(board: dict, as_json: bool) -> int:
         )
     console.print(table)
     return 0
+
+
+def _board_caption(board: dict) -> str:
+    if "count" not in board:
+        return ""
+    order = f"sorted by {board['sort']} ({board['order']})"
+    return f"page {board['page']} of {board['pages']}, {board['count']} entries, {order}; ≈ next: statistically tied"
 
 
 def metric_text(value, lower_is_better: bool) -> str:
