@@ -24,12 +24,13 @@ models: venv
 # Embedded defaults: SQLite under var/ and kombu's filesystem broker; a real worker and gunicorn.
 demo: venv models
 	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py rank
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py import_testset cifar10
 	$(PY) manage.py ensure_user $(DEMO_USER) --password $(DEMO_PASSWORD) --staff
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/celery -A config worker -Q cpu -c 1 --without-mingle --without-gossip -l warning & worker=$$!; \
-	for model in var/models/*.onnx; do $(PY) manage.py submit $$model --user $(DEMO_USER) --testset cifar10 --once; done; \
+	for model in var/models/*.onnx; do $(PY) manage.py submit $$model --user $(DEMO_USER) --testset cifar10 --architecture resnet --once; done; \
 	echo; echo "Zooboard: http://127.0.0.1:$(PORT)  (sign in as $(DEMO_USER) / $(DEMO_PASSWORD); Ctrl-C stops)"; echo; \
 	$(VENV)/bin/gunicorn config.wsgi -b 127.0.0.1:$(PORT) -w 2 --access-logfile -
 

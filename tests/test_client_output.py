@@ -29,7 +29,37 @@ def test_the_leaderboard_takes_its_columns_from_the_api(cifar10, alice, client, 
     submission.save(update_fields=["efficiency"])
     board = client.get("/api/testsets/cifar10/leaderboard/").json()
     assert cli.show_leaderboard(board, as_json=False) == 0
-    assert ["1", "ResNet", "alice", "81.03%", "98.72%", "–", "–", "0.27 M", "0.041", "2,000"] in table_rows(rendered)
+    assert "page 1 of 1, 1 entries, sorted by rank (asc)" in rendered.export_text(clear=False)
+    assert ["1", "1", "ResNet", "alice", "81.03%", "98.72%", "–", "–", "0.27 M", "0.041", "2,000"] in table_rows(
+        rendered
+    )
+
+
+def test_the_leaderboard_marks_ties_and_sends_the_view(cifar10, alice, client, rendered, monkeypatch):
+    finished_submission(cifar10, alice, "First", 0.80, 0.99)
+    finished_submission(cifar10, alice, "Second", 0.80, 0.99)  # identical intervals: tied
+    asked = {}
+
+    def leaderboard(self, testset, label_set, **view):
+        asked.update(view, testset=testset, label_set=label_set)
+        given = {key: value for key, value in view.items() if value is not None}
+        return client.get("/api/testsets/cifar10/leaderboard/", {"label_set": label_set, **given}).json()
+
+    monkeypatch.setattr(cli.ZooboardClient, "leaderboard", leaderboard)
+    argv = ["leaderboard", "cifar10", "--sort", "top5", "--order", "asc", "--per-page", "5", "--owner", "alice"]
+    assert cli.main(argv) == 0
+    assert asked == {
+        "testset": "cifar10",
+        "label_set": "original",
+        "sort": "top5",
+        "order": "asc",
+        "page": None,
+        "per_page": 5,
+        **{name: None for name in cli.BOARD_FILTERS},
+        "owner": "alice",
+    }
+    rows = table_rows(rendered)
+    assert [row[:3] for row in rows if row[0] in ("1", "2")] == [["1", "1", "First ≈ next"], ["2", "1", "Second"]]
 
 
 def test_a_soft_label_board_gets_its_own_columns(cifar10, client, rendered):

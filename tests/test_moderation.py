@@ -382,3 +382,20 @@ def test_the_moderation_lists_render_for_staff(moderator, done, path, shows):
     act_with_reason(moderator, SUBMISSIONS, "ban_owners", "spam", done)
     page = moderator.get(path)
     assert page.status_code == 200 and shows in page.content.decode()
+
+
+def test_marking_a_baseline_is_audited_and_pins_it_on_the_board(moderator, done, cifar10, bob, staff, client):
+    stronger = finished_submission(cifar10, bob, "Stronger", 0.95, 0.99)
+    started = timezone.now()
+    assert act(moderator, SUBMISSIONS, "mark_baseline", done).status_code == 302
+    assert Submission.objects.get(pk=done.pk).is_baseline
+    event = the_event(Action.MARK_BASELINE)
+    assert_audited(event, staff, done, "", started)
+    assert event.before == {"is_baseline": False} and event.after == {"is_baseline": True}
+    client.logout()
+    board = client.get("/api/testsets/cifar10/leaderboard/?owner=bob").json()
+    assert [row["name"] for row in board["rows"]] == [stronger.name]
+    assert [row["name"] for row in board["baselines"]] == [done.name]
+    moderator.force_login(staff)
+    assert act(moderator, SUBMISSIONS, "unmark_baseline", done).status_code == 302
+    assert client.get("/api/testsets/cifar10/leaderboard/").json()["baselines"] == []

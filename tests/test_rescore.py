@@ -99,3 +99,29 @@ def test_the_admin_action_queues_rescoring_on_a_worker(cifar10_here, staff, clie
     response = client.post("/admin/leaderboard/labelset/", {"action": "rescore", "_selected_action": [clean.pk]})
     assert response.status_code == 302
     assert sent_tasks == [("evaluator.rescore_label_set", {"args": ["cifar10", "clean", 1], "queue": "cpu"})]
+
+
+def test_the_clean_board_follows_a_new_version(evaluated, settings, tmp_path, client, real_predictions):
+    """Ranks of the v2 board come from the re-score alone (no page view computes them), and match the raw
+    arrays; the v1 board stays as it was."""
+    root = testset_root(settings.ZOOBOARD_DATA_DIR, "cifar10")
+    with np.load(root / "labels" / "clean-v1.npz") as stored:
+        v1 = {key: stored[key].copy() for key in stored.files}
+    arrays = corrected_clean_labels(root, tmp_path / "clean-v2.npz")
+    call_command("import_labelset", "cifar10", "clean", str(tmp_path / "clean-v2.npz"), stdout=StringIO())
+    assert client.get("/api/testsets/cifar10/leaderboard/?label_set=clean").json()["rows"] == []  # not re-scored
+    call_command("rescore", "--labelset", "clean", stdout=StringIO())
+
+    def clean_top1(name, labels):
+        predicted = real_predictions(name).top_classes[:, 0]
+        kept = labels["status"] < 3  # clean, correctable, multi-label
+        right = (predicted == labels["targets"]) | (predicted == labels["alternative"])
+        return right[kept].mean()
+
+    for version, labels in ((2, arrays), (1, v1)):
+        board = client.get(f"/api/testsets/cifar10/leaderboard/?label_set=clean&version={version}").json()
+        expected = sorted(evaluated, key=lambda name: -clean_top1(name, labels))
+        assert board["version"] == version and [row["name"] for row in board["rows"]] == expected
+        for row in board["rows"]:
+            assert row["metrics"]["top1"] == pytest.approx(clean_top1(row["name"], labels))
+        assert [row["rank"] for row in board["rows"]] == [1, 2]
