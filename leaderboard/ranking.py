@@ -19,16 +19,16 @@ Inside `deferred()` (re-scoring a whole test set, seeding a benchmark) boards ar
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import connection, transaction
+from django.db.models import F, TextField
 from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Cast
 
 from leaderboard.columns import headline_column
 from leaderboard.disclosure import curve_examples, is_public_count
@@ -112,72 +112,70 @@ class _Ranked:
     headline: float
     low: float
     high: float
-    changed_at: datetime
-    finished_at: datetime | None
+    changed_at: str  # when the result was last written, as the database prints it (for the pair key)
 
 
 def _rerank(label_set: LabelSet) -> None:
+    """Rows come sorted from the database and are read as plain tuples: at 10,000 entries, building model
+    instances and parsing timestamps in Python would cost more than everything else together."""
     column = headline_column(label_set.protocol)
     metric = column.metric if column else ""
     lower_is_better = bool(column and column.lower_is_better)
-    ranked = [
-        _Ranked(pk, submission, headline, *_bounds(bounds, headline), changed_at, finished_at)
-        for pk, submission, headline, bounds, changed_at, finished_at in eligible_results(label_set)
-        .annotate(bounds=KeyTransform(metric, "intervals"))
-        .values_list("pk", "submission_id", "headline", "bounds", "created_at", "submission__finished_at")
-    ]
-    sign = 1 if lower_is_better else -1
-    # earlier first on equal headlines, then the older result: the same order on every refresh
-    ranked.sort(key=lambda row: (sign * row.headline, _time(row.finished_at), row.result_id))
+    headline = F("headline").asc() if lower_is_better else F("headline").desc()
+    rows = (
+        eligible_results(label_set)
+        .annotate(bounds=KeyTransform(metric, "intervals"), changed=Cast("created_at", TextField()))
+        # earlier first on equal headlines, then the older result: the same order on every refresh
+        .order_by(headline, F("submission__finished_at").asc(nulls_last=True), "pk")
+        .values_list("pk", "submission_id", "headline", "bounds", "changed")
+    )
+    ranked = [_Ranked(pk, sub, value, *_bounds(bounds, value), changed) for pk, sub, value, bounds, changed in rows]
     interval_ranks = _interval_ranks(ranked, lower_is_better)
 
-    existing = {
-        entry.result_id: entry
-        for entry in BoardEntry.objects.filter(label_set=label_set).only(
-            "pk", "result_id", "position", "interval_rank", "next_result_id", "pair_key"
-        )
-    }
+    fields = ("result_id", "pk", "position", "interval_rank", "next_result_id", "pair_key")
+    existing = {values[0]: values[1:] for values in BoardEntry.objects.filter(label_set=label_set).values_list(*fields)}
     wanted = {row.result_id for row in ranked}
-    stale = [entry.pk for result_id, entry in existing.items() if result_id not in wanted]
-    BoardEntry.objects.filter(pk__in=stale).delete()
+    BoardEntry.objects.filter(
+        pk__in=[pk for result_id, (pk, *_) in existing.items() if result_id not in wanted]
+    ).delete()
 
-    created, moved, retest = [], [], []
+    changed, retest = [], []  # changed: {"pk", "result_id", ...} of every entry to write
     for index, row in enumerate(ranked):
         following = ranked[index + 1] if index + 1 < len(ranked) else None
-        entry = existing.get(row.result_id)
-        if entry is None:
-            entry = BoardEntry(label_set=label_set, result_id=row.result_id, submission_id=row.submission_id)
-            created.append(entry)
         order = (index + 1, interval_ranks[index], following.result_id if following else None)
-        if (entry.position, entry.interval_rank, entry.next_result_id) != order and entry.pk is not None:
-            moved.append(entry)
-        entry.position, entry.interval_rank, entry.next_result_id = order
         key = _pair_key(row, following)
-        if entry.pk is None or entry.pair_key != key:
-            entry.pair_key = key
+        pk, *stored_order, stored_key = existing.get(row.result_id, (None, None, None, None, None))
+        if pk is not None and tuple(stored_order) == order and stored_key == key:
+            continue  # unchanged: not written
+        entry = {"pk": pk, "result_id": row.result_id, "submission_id": row.submission_id}
+        entry.update(zip(ORDER_FIELDS, order, strict=True))
+        changed.append(entry)
+        if stored_key != key:
+            entry["pair_key"] = key
             retest.append((entry, row, following))
 
     _test_pairs(retest, label_set.testset.num_examples)
-    BoardEntry.objects.bulk_create(created, batch_size=1000)
-    retested = [entry for entry, _, _ in retest if entry.pk is not None]
-    _update(set(moved) - set(retested), ["position", "interval_rank", "next_result"])
-    _update(retested, ["position", "interval_rank", "next_result", *PAIR_FIELDS])
+    BoardEntry.objects.bulk_create(
+        [BoardEntry(label_set=label_set, **_fields(entry)) for entry in changed if entry["pk"] is None],
+        batch_size=1000,
+    )
+    existing_changed = [entry for entry in changed if entry["pk"] is not None]
+    _update([entry for entry in existing_changed if "pair_key" not in entry], ORDER_FIELDS)
+    _update([entry for entry in existing_changed if "pair_key" in entry], ORDER_FIELDS + PAIR_FIELDS)
 
 
+ORDER_FIELDS = ["position", "interval_rank", "next_result_id"]
 PAIR_FIELDS = ["pair_key", "tie_test", "p_value_next", "tied_with_next", "overtaken_at", "crossing_public"]
 
 
-def _time(moment: datetime | None) -> float:
-    return moment.timestamp() if moment is not None else math.inf
-
-
 def _bounds(bounds, headline: float) -> tuple[float, float]:
-    """The stored 95% interval of the headline, or the headline itself where there is none."""
-    if isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(v, int | float) for v in bounds):
+    """The stored 95% interval of the headline, or the headline itself where there is none (or a bound is
+    missing: JSON keeps no NaN)."""
+    try:
         low, high = bounds
-        if math.isfinite(low) and math.isfinite(high):
-            return float(low), float(high)
-    return headline, headline
+        return float(low), float(high)
+    except (TypeError, ValueError):
+        return headline, headline
 
 
 def _interval_ranks(ranked: list[_Ranked], lower_is_better: bool) -> list[int]:
@@ -193,11 +191,11 @@ def _pair_key(row: _Ranked, following: _Ranked | None) -> str:
     """What the pair's test depends on: the neighbour, and when either result was last written."""
     if following is None:
         return ""
-    return f"{following.result_id}:{row.changed_at.timestamp()}:{following.changed_at.timestamp()}"
+    return f"{following.result_id}:{row.changed_at}:{following.changed_at}"
 
 
 def _test_pairs(pairs: list, num_examples: int) -> None:
-    """The paired test and the noise-curve crossing of each (entry, row, next row), in chunks of results."""
+    """The paired test and the noise-curve crossing of each (entry dict, row, next row), in chunks of results."""
     for start in range(0, len(pairs), PAIRS_PER_QUERY):
         chunk = pairs[start : start + PAIRS_PER_QUERY]
         ids = {row.result_id for _, row, _ in chunk} | {nxt.result_id for _, _, nxt in chunk if nxt}
@@ -207,28 +205,33 @@ def _test_pairs(pairs: list, num_examples: int) -> None:
             _test_pair(entry, row, following, results, num_examples)
 
 
-def _test_pair(entry: BoardEntry, row: _Ranked, following: _Ranked | None, results: dict, num_examples: int) -> None:
-    entry.tie_test, entry.p_value_next, entry.tied_with_next = "", None, False
-    entry.overtaken_at, entry.crossing_public = None, False
+def _test_pair(entry: dict, row: _Ranked, following: _Ranked | None, results: dict, num_examples: int) -> None:
+    """Sets the entry's PAIR_FIELDS (but pair_key) from its pair's test."""
+    entry.update(tie_test="", p_value_next=None, tied_with_next=False, overtaken_at=None, crossing_public=False)
     if following is None:
         return
     this, other = results[row.result_id], results[following.result_id]
     correct = this.correct(num_examples), other.correct(num_examples)
     values = this.per_example_values(), other.per_example_values()
     if correct[0] is not None and correct[1] is not None:
-        entry.tie_test, entry.p_value_next = TieTest.MCNEMAR, mcnemar_exact_p(*correct)
+        entry.update(tie_test=TieTest.MCNEMAR.value, p_value_next=mcnemar_exact_p(*correct))
     elif values[0] is not None and values[1] is not None and len(values[0]) == len(values[1]):
-        entry.tie_test, entry.p_value_next = TieTest.PAIRED_T, paired_mean_p(*values)
+        entry.update(tie_test=TieTest.PAIRED_T.value, p_value_next=paired_mean_p(*values))
     else:
-        entry.tie_test = TieTest.INTERVALS
-    if entry.p_value_next is not None:
-        entry.tied_with_next = entry.p_value_next >= TIE_P_VALUE
+        entry["tie_test"] = TieTest.INTERVALS.value
+    if entry["p_value_next"] is not None:
+        entry["tied_with_next"] = entry["p_value_next"] >= TIE_P_VALUE
     else:  # no per-example data: tied where the intervals overlap
-        entry.tied_with_next = row.low <= following.high and following.low <= row.high
+        entry["tied_with_next"] = row.low <= following.high and following.low <= row.high
     curves = this.curves.get("noise"), other.curves.get("noise")
     if curves[0] and curves[1]:
-        entry.overtaken_at = crossing(*curves)
-        entry.crossing_public = all(is_public_count(curve_examples(result, "noise")) for result in (this, other))
+        entry["overtaken_at"] = crossing(*curves)
+        entry["crossing_public"] = all(is_public_count(curve_examples(r, "noise")) for r in (this, other))
+
+
+def _fields(entry: dict) -> dict:
+    """An entry dict as BoardEntry's keyword arguments."""
+    return {key: value for key, value in entry.items() if key != "pk" or value is not None}
 
 
 # PostgreSQL types of the columns _update writes, for unnest()
@@ -241,17 +244,19 @@ _ARRAY_TYPES = {
 }
 
 
-def _update(entries: Iterable[BoardEntry], fields: list[str]) -> None:
-    """Writes these fields of the entries. On PostgreSQL one UPDATE from unnest()ed arrays: a new leader moves
-    every entry down one, and Django's bulk_update would send a CASE of thousands of branches per column."""
-    entries = list(entries)
+def _update(entries: list[dict], fields: list[str]) -> None:
+    """Writes these fields (attribute names: next_result_id) of the entries, given as dicts with their pk.
+
+    On PostgreSQL, one UPDATE from unnest()ed arrays: a new leader moves every entry down one, and Django's
+    bulk_update would build a model instance per entry and send a CASE of thousands of branches per column."""
     if not entries:
         return
+    columns = [next(f for f in BoardEntry._meta.concrete_fields if f.attname == name) for name in fields]
     if connection.vendor != "postgresql":
-        BoardEntry.objects.bulk_update(entries, fields, batch_size=500)
+        instances = [BoardEntry(pk=entry["pk"], **{name: entry[name] for name in fields}) for entry in entries]
+        BoardEntry.objects.bulk_update(instances, [column.name for column in columns], batch_size=500)
         return
-    columns = [BoardEntry._meta.get_field(name) for name in fields]
-    arrays = [[entry.pk for entry in entries]] + [[getattr(entry, c.attname) for entry in entries] for c in columns]
+    arrays = [[entry["pk"] for entry in entries]] + [[entry[name] for entry in entries] for name in fields]
     types = ["bigint"] + [_ARRAY_TYPES[c.get_internal_type()] for c in columns]
     names = ", ".join(['"id"'] + [f'"{c.column}"' for c in columns])
     assignments = ", ".join(f'"{c.column}" = v."{c.column}"' for c in columns)

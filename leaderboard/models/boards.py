@@ -17,7 +17,9 @@ class TieTest(models.TextChoices):
 
 
 class BoardEntry(models.Model):
-    label_set = models.ForeignKey(LabelSet, on_delete=models.CASCADE, related_name="entries")
+    # no index of their own: (label_set, position) serves the label set, and every index is written again when
+    # a new leader moves the whole board down one
+    label_set = models.ForeignKey(LabelSet, on_delete=models.CASCADE, related_name="entries", db_index=False)
     result = models.OneToOneField(Result, on_delete=models.CASCADE, related_name="entry")
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="board_entries")
     position = models.PositiveIntegerField(help_text="1 + the entries ranked ahead by the headline (earlier first)")
@@ -26,7 +28,7 @@ class BoardEntry(models.Model):
     )
     # the paired test against the next entry, and what it was computed from (pair_key), so that it is only
     # computed again when the neighbour or either result changes
-    next_result = models.ForeignKey(Result, on_delete=models.SET_NULL, null=True, related_name="+")
+    next_result = models.ForeignKey(Result, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False)
     tie_test = models.CharField(max_length=20, choices=TieTest.choices, blank=True)
     p_value_next = models.FloatField(null=True, help_text="the paired test's p-value against the next entry")
     tied_with_next = models.BooleanField(default=False)
