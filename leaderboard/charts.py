@@ -18,7 +18,7 @@ def cost_points(rows: list[Row]) -> list[dict]:
     for row in rows:
         result, submission = row.result, row.submission
         cost = submission.efficiency or {}
-        figures = metric_figures(result, None)
+        figures = metric_figures(result, None, staff=False, curves=False)
         interval = figures.intervals.get(result.headline_metric) or [None, None]
         points.append(
             {

@@ -70,6 +70,19 @@ def _reason(examples: int | None) -> str | None:
     return small_note() if 0 < examples < minimum() else None
 
 
+def _reasons_by_count(values: dict, examples) -> dict[str, str]:
+    """name -> why, for the figures over too few examples (examples(name): how many a figure is over); the
+    setting is read once, as a board export asks this for every row."""
+    limit, reasons = minimum(), {}
+    for name in values:
+        count = examples(name)
+        if count is None:
+            reasons[name] = UNKNOWN_NOTE
+        elif 0 < count < limit:
+            reasons[name] = small_note()
+    return reasons
+
+
 def is_public_count(examples: int | None) -> bool:
     """Whether a figure over this many examples is shown to everyone."""
     return _reason(examples) is None
@@ -125,17 +138,25 @@ class Figures:
         }
 
 
-def metric_figures(result, user) -> Figures:
-    """Metrics, intervals and curves of one result (what a leaderboard row needs)."""
-    staff = sees_everything(user)
-    metric_reasons = {name: why for name in result.metrics if (why := _reason(metric_examples(result, name)))}
-    interval_reasons = {name: why for name in result.intervals if (why := _reason(metric_examples(result, name)))}
-    curve_reasons = {name: why for name in result.curves if (why := _reason(curve_examples(result, name)))}
+def metric_figures(result, user, staff: bool | None = None, curves: bool = True) -> Figures:
+    """Metrics, intervals and curves of one result (what a leaderboard row needs). staff: sees_everything(user),
+    where the caller knows it already; curves=False leaves the curves out (a board row reads none)."""
+    staff = sees_everything(user) if staff is None else staff
+    metric_reasons = _reasons_by_count(result.metrics, lambda name: metric_examples(result, name))
+    interval_reasons = {name: why for name, why in metric_reasons.items() if name in result.intervals}
+    interval_reasons.update(
+        _reasons_by_count(
+            {name: None for name in result.intervals if name not in result.metrics},
+            lambda name: metric_examples(result, name),
+        )
+    )
+    all_curves = result.curves if curves else {}
+    curve_reasons = _reasons_by_count(all_curves, lambda name: curve_examples(result, name))
     return Figures(
         result=result,
         metrics=_kept(result.metrics, metric_reasons, staff),
         intervals=_kept(result.intervals, interval_reasons, staff),
-        curves=_kept(result.curves, curve_reasons, staff),
+        curves=_kept(all_curves, curve_reasons, staff),
         staff_only={
             kind: reasons for kind, reasons in (("metrics", metric_reasons), ("curves", curve_reasons)) if reasons
         },
@@ -274,14 +295,15 @@ class RowFigures:
     overtaken_at: float | None = None
 
 
-def row_figures(row, user, label_set_name: str) -> RowFigures:
+def row_figures(row, user, label_set_name: str, staff: bool | None = None) -> RowFigures:
     """row: a leaderboard.boards.Row (its result, the results beside it, and its stored crossing)."""
-    figures = metric_figures(row.result, user)
+    staff = sees_everything(user) if staff is None else staff
+    figures = metric_figures(row.result, user, staff, curves=False)
     shown = RowFigures(row=row, figures=figures)
     for name, other in row.others.items():
         if name == label_set_name:
             continue
-        other_figures = metric_figures(other, user)
+        other_figures = metric_figures(other, user, staff, curves=False)
         shown.beside[name] = other_figures.metrics
         headline = other.headline_metric
         shown.beside_headlines[name] = {
@@ -290,7 +312,7 @@ def row_figures(row, user, label_set_name: str) -> RowFigures:
             "reason": other_figures.staff_only.get("metrics", {}).get(headline),
         }
     # the crossing compares two curves: shown where both are (leaderboard/ranking.py records whether they are)
-    if row.overtaken_at is not None and (sees_everything(user) or row.crossing_public):
+    if row.overtaken_at is not None and (staff or row.crossing_public):
         shown.overtaken_at = row.overtaken_at
     return shown
 
@@ -305,8 +327,8 @@ class Board:
 
 def board(rows: list, columns: list, user, label_set_name: str) -> Board:
     """A leaderboard as this user sees it: a column withheld in every row is left out, with why."""
-    shown_rows = [row_figures(row, user, label_set_name) for row in rows]
     staff = sees_everything(user)
+    shown_rows = [row_figures(row, user, label_set_name, staff) for row in rows]
     kept, withheld, staff_only = [], [], set()
     for column in columns:
         reasons = [row.figures.staff_only.get("metrics", {}).get(column.metric) for row in shown_rows]

@@ -147,7 +147,7 @@ def test_the_18_image_columns_are_for_staff_only_on_the_leaderboard(board, clien
     expected = {name: correctable_figures(truth, real_predictions(name)) for name in board}
     page = client.get("/testsets/cifar10/?label_set=clean").content.decode()
     api = client.get("/api/testsets/cifar10/leaderboard/?label_set=clean").json()
-    assert 'class="num correctable_top1_' not in page and ">Correctable, as given</th>" not in page
+    assert 'class="num correctable_top1_' not in page and ">Correctable, as given</a></th>" not in page
     assert f"Correctable, as given: {NOTE}." in page and f"Correctable, corrected: {NOTE}." in page
     assert [column["metric"] for column in api["staff_only_columns"]] == list(expected["resnet20"])
     assert all(name not in row["metrics"] for row in api["rows"] for name in expected["resnet20"])

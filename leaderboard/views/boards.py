@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 
-from leaderboard.boards import EXPORTS, BoardError, BoardQuery, Row, export_response
+from leaderboard.boards import EXPORTS, ROW_FIELDS, BoardError, BoardQuery, Row, export_response
 from leaderboard.charts import cost_points
 from leaderboard.columns import board_columns
 from leaderboard.disclosure import board
@@ -20,18 +20,16 @@ def index(request):
         LabelSet.objects.filter(is_current=True).select_related("testset").order_by("testset__name", "pk")
     )
     counts = dict(
-        BoardEntry.objects.filter(label_set__in=label_sets, submission__in=Submission.objects.public())
+        BoardEntry.objects.filter(label_set__in=label_sets)
         .values("label_set")
         .annotate(n=Count("pk"))
         .values_list("label_set", "n")
     )
     leaders = {
         entry.label_set_id: entry
-        for entry in BoardEntry.objects.filter(
-            label_set__in=label_sets, position=1, submission__in=Submission.objects.public()
-        )
+        for entry in BoardEntry.objects.filter(label_set__in=label_sets, position=1)
         .select_related("result", "submission__owner")
-        .defer("result__correct_bits", "result__per_example", "result__summaries")
+        .only(*ROW_FIELDS)
     }
     testsets: dict[int, dict] = {}
     for label_set in label_sets:
