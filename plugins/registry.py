@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 import warnings
 from importlib.metadata import entry_points
 
@@ -36,6 +37,8 @@ BUILTIN_MODULES = (
 _entries: dict[str, dict[str, object]] = {kind: {} for kind in KINDS}
 _broken: dict[str, str] = {}
 _loaded = False
+_loading = False
+_lock = threading.RLock()
 
 
 def register(kind: str, name: str):
@@ -74,16 +77,26 @@ def broken_plugins() -> dict[str, str]:
 
 
 def load_all() -> None:
-    """Imports the built-ins, then every installed entry point, once per process."""
-    global _loaded
+    """Imports the built-ins, then every installed entry point, once per process.
+
+    Threads (gunicorn's) wait for the first one's imports to finish, rather than finding the registry half
+    filled; a call made by those imports themselves, in the loading thread, returns at once."""
+    global _loaded, _loading
     if _loaded:
         return
-    _loaded = True
-    for module in BUILTIN_MODULES:
-        importlib.import_module(module)
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+    with _lock:
+        if _loaded or _loading:
+            return
+        _loading = True
         try:
-            entry_point.load()
-        except Exception as error:  # a broken third-party plugin must not take the server down
-            _broken[entry_point.name] = f"{type(error).__name__}: {error}"
-            log.exception("plugin %s (%s) failed to load", entry_point.name, entry_point.value)
+            for module in BUILTIN_MODULES:
+                importlib.import_module(module)
+            for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+                try:
+                    entry_point.load()
+                except Exception as error:  # a broken third-party plugin must not take the server down
+                    _broken[entry_point.name] = f"{type(error).__name__}: {error}"
+                    log.exception("plugin %s (%s) failed to load", entry_point.name, entry_point.value)
+            _loaded = True
+        finally:
+            _loading = False

@@ -7,6 +7,7 @@ from importlib.metadata import EntryPoint
 import pytest
 
 from plugins import registry
+from tests.conftest import run_python
 
 
 def test_the_built_ins_are_registered():
@@ -35,3 +36,31 @@ def test_a_broken_third_party_plugin_is_reported_by_name(monkeypatch):
     assert registry.broken_plugins() == {
         "broken-format": "ModuleNotFoundError: No module named 'zooboard_no_such_module'"
     }
+
+
+RACE = """
+import threading
+from plugins import registry
+
+start = threading.Barrier(8)
+seen = []
+
+def ask():
+    start.wait()
+    seen.append(tuple(registry.names("model_format")) + tuple(registry.names("label_protocol")))
+
+threads = [threading.Thread(target=ask) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(len(set(seen)), sorted(set(seen))[0])
+"""
+
+
+def test_threads_asking_at_once_all_find_every_plugin():
+    """gunicorn's threads: the first requests of a fresh process ask the registry together. Before the lock
+    the later threads found it half filled ("no model format plugin named 'onnx' (available: none)")."""
+    done = run_python("-c", RACE)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1 ('onnx', 'timm', 'clean', 'multilabel', 'original', 'soft')"
