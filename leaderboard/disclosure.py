@@ -70,10 +70,10 @@ def _reason(examples: int | None) -> str | None:
     return small_note() if 0 < examples < minimum() else None
 
 
-def _reasons_by_count(values: dict, examples) -> dict[str, str]:
-    """name -> why, for the figures over too few examples (examples(name): how many a figure is over); the
-    setting is read once, as a board export asks this for every row."""
-    limit, reasons = minimum(), {}
+def _reasons_by_count(values: dict, examples, limit: int) -> dict[str, str]:
+    """name -> why, for the figures over too few examples (examples(name): how many a figure is over; limit:
+    minimum(), read once by the caller, as a board export asks this for every row)."""
+    reasons = {}
     for name in values:
         count = examples(name)
         if count is None:
@@ -138,20 +138,23 @@ class Figures:
         }
 
 
-def metric_figures(result, user, staff: bool | None = None, curves: bool = True) -> Figures:
-    """Metrics, intervals and curves of one result (what a leaderboard row needs). staff: sees_everything(user),
-    where the caller knows it already; curves=False leaves the curves out (a board row reads none)."""
+def metric_figures(result, user, staff: bool | None = None, curves: bool = True, limit: int | None = None) -> Figures:
+    """Metrics, intervals and curves of one result (what a leaderboard row needs). staff: sees_everything(user)
+    and limit: minimum(), where the caller knows them already; curves=False leaves the curves out (a board row
+    reads none)."""
     staff = sees_everything(user) if staff is None else staff
-    metric_reasons = _reasons_by_count(result.metrics, lambda name: metric_examples(result, name))
+    limit = minimum() if limit is None else limit
+    metric_reasons = _reasons_by_count(result.metrics, lambda name: metric_examples(result, name), limit)
     interval_reasons = {name: why for name, why in metric_reasons.items() if name in result.intervals}
     interval_reasons.update(
         _reasons_by_count(
             {name: None for name in result.intervals if name not in result.metrics},
             lambda name: metric_examples(result, name),
+            limit,
         )
     )
     all_curves = result.curves if curves else {}
-    curve_reasons = _reasons_by_count(all_curves, lambda name: curve_examples(result, name))
+    curve_reasons = _reasons_by_count(all_curves, lambda name: curve_examples(result, name), limit)
     return Figures(
         result=result,
         metrics=_kept(result.metrics, metric_reasons, staff),
@@ -295,15 +298,16 @@ class RowFigures:
     overtaken_at: float | None = None
 
 
-def row_figures(row, user, label_set_name: str, staff: bool | None = None) -> RowFigures:
+def row_figures(row, user, label_set_name: str, staff: bool | None = None, limit: int | None = None) -> RowFigures:
     """row: a leaderboard.boards.Row (its result, the results beside it, and its stored crossing)."""
     staff = sees_everything(user) if staff is None else staff
-    figures = metric_figures(row.result, user, staff, curves=False)
+    limit = minimum() if limit is None else limit
+    figures = metric_figures(row.result, user, staff, curves=False, limit=limit)
     shown = RowFigures(row=row, figures=figures)
     for name, other in row.others.items():
         if name == label_set_name:
             continue
-        other_figures = metric_figures(other, user, staff, curves=False)
+        other_figures = metric_figures(other, user, staff, curves=False, limit=limit)
         shown.beside[name] = other_figures.metrics
         headline = other.headline_metric
         shown.beside_headlines[name] = {
@@ -327,8 +331,8 @@ class Board:
 
 def board(rows: list, columns: list, user, label_set_name: str) -> Board:
     """A leaderboard as this user sees it: a column withheld in every row is left out, with why."""
-    staff = sees_everything(user)
-    shown_rows = [row_figures(row, user, label_set_name, staff) for row in rows]
+    staff, limit = sees_everything(user), minimum()
+    shown_rows = [row_figures(row, user, label_set_name, staff, limit) for row in rows]
     kept, withheld, staff_only = [], [], set()
     for column in columns:
         reasons = [row.figures.staff_only.get("metrics", {}).get(column.metric) for row in shown_rows]
