@@ -70,16 +70,18 @@ def _reason(examples: int | None) -> str | None:
     return small_note() if 0 < examples < minimum() else None
 
 
-def _reasons_by_count(values: dict, examples, limit: int) -> dict[str, str]:
-    """name -> why, for the figures over too few examples (examples(name): how many a figure is over; limit:
-    minimum(), read once by the caller, as a board export asks this for every row)."""
-    reasons = {}
-    for name in values:
-        count = examples(name)
-        if count is None:
+def _reasons_by_count(names, counts: dict, default, limit: int) -> dict[str, str]:
+    """name -> why, for the figures over too few examples: counts[name] (else default) is how many a figure is
+    over. limit is minimum(), read once by the caller: a board export asks this of every row. Written as one
+    loop, without metric_examples' lookups, for the same reason."""
+    reasons, small = {}, None
+    for name in names:
+        count = counts.get(name, default)
+        if not isinstance(count, int):
             reasons[name] = UNKNOWN_NOTE
         elif 0 < count < limit:
-            reasons[name] = small_note()
+            small = small or small_note()
+            reasons[name] = small
     return reasons
 
 
@@ -144,17 +146,14 @@ def metric_figures(result, user, staff: bool | None = None, curves: bool = True,
     reads none)."""
     staff = sees_everything(user) if staff is None else staff
     limit = minimum() if limit is None else limit
-    metric_reasons = _reasons_by_count(result.metrics, lambda name: metric_examples(result, name), limit)
+    counts = result.counts or {}
+    metric_reasons = _reasons_by_count(result.metrics, counts, counts.get("scored"), limit)
     interval_reasons = {name: why for name, why in metric_reasons.items() if name in result.intervals}
-    interval_reasons.update(
-        _reasons_by_count(
-            {name: None for name in result.intervals if name not in result.metrics},
-            lambda name: metric_examples(result, name),
-            limit,
-        )
-    )
+    unmeasured = [name for name in result.intervals if name not in result.metrics]
+    interval_reasons.update(_reasons_by_count(unmeasured, counts, counts.get("scored"), limit))
     all_curves = result.curves if curves else {}
-    curve_reasons = _reasons_by_count(all_curves, lambda name: curve_examples(result, name), limit)
+    curve_counts = {name: counts.get(f"curves.{name}") for name in all_curves}
+    curve_reasons = _reasons_by_count(all_curves, curve_counts, None, limit)
     return Figures(
         result=result,
         metrics=_kept(result.metrics, metric_reasons, staff),
