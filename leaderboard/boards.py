@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 
 import django_filters
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db.models import F, FloatField, OuterRef, Subquery
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Lower
@@ -28,7 +27,7 @@ from django.http import StreamingHttpResponse
 from rest_framework.utils.encoders import JSONEncoder
 
 from leaderboard.columns import board_columns, headline_column, is_loss
-from leaderboard.disclosure import Board, board, sees_everything
+from leaderboard.disclosure import Board, board, sees_everything, withheld_reason
 from leaderboard.models import BoardEntry, LabelSet, Result, TestSet
 from plugins import registry
 from plugins.contracts import Column
@@ -148,7 +147,7 @@ def label_set_for(testset: TestSet, name: str, version: str | None) -> LabelSet:
     """The label set version a board shows (the current one by default); a 404 with a sentence otherwise."""
     label_sets = testset.label_sets.filter(name=name)
     if version not in (None, ""):
-        if not str(version).isdigit() or len(str(version)) > 9:
+        if not (str(version).isascii() and str(version).isdigit()) or len(str(version)) > 9:
             raise BoardError(f"version must be a whole number, not {str(version)[:40]!r}")
         found = label_sets.filter(version=int(version)).first()
         if found is None:
@@ -205,13 +204,23 @@ class BoardQuery:
             raise BoardError(f"order must be asc or desc, not {order[:40]!r}")
         self.sort = sort
         self.descending = (order == "desc") if order else not self._lower_is_better(sort)
-        if sort in {c.metric for c in self.columns} and not sees_everything(self.user):
-            leader = self._selected(self._board()).order_by("position").first()
-            if leader is not None:
-                shown = board([Row(leader)], self.columns, self.user, self.label_set.name)
-                why = next((why for metric, _, why in shown.withheld_columns if metric == sort), None)
-                if why:
-                    raise BoardError(f"cannot sort by {sort}: its figures are over {why}")
+        if not sees_everything(self.user):
+            self._check_sort_disclosed(sort)
+
+    def _check_sort_disclosed(self, sort: str) -> None:
+        """A sort by a figure withheld from this user in any entry would give away its order: refused. The
+        counts a figure's rule reads are checked over every distinct set of them on the board (one query;
+        a label set's results share theirs, so there are one or two)."""
+        if sort in {c.metric for c in self.columns}:
+            metric, results = sort, Result.objects.filter(entry__label_set=self.label_set)
+        elif (other := next((ls for ls in self.beside if ls.name == sort), None)) is not None:
+            metric, results = _headline_metric(other), Result.objects.filter(label_set=other)
+        else:
+            return
+        for counts in results.values_list("counts", flat=True).distinct():
+            why = withheld_reason(metric, counts or {})
+            if why:
+                raise BoardError(f"cannot sort by {sort}: its figures are over {why}")
 
     def _lower_is_better(self, sort: str) -> bool:
         if sort in FIXED_SORTS:
@@ -241,8 +250,11 @@ class BoardQuery:
         if "model_format" in values and values["model_format"] not in registry.names("model_format"):
             formats = ", ".join(registry.names("model_format"))
             raise BoardError(f"no model format is named {values['model_format']!r} (formats: {formats})")
-        if "owner" in values and not get_user_model().objects.filter(username=values["owner"]).exists():
-            raise BoardError(f"no user is named {values['owner']!r}")
+        owner = values.get("owner")
+        by_owner = BoardEntry.objects.filter(label_set__testset=self.testset, submission__owner__username=owner)
+        if owner and not by_owner.exists():
+            # said of this test set's entries, not of accounts: a board does not tell which usernames exist
+            raise BoardError(f"no entry on {self.testset.name} is by {owner!r}")
         if "arch" in values:
             families = set(
                 BoardEntry.objects.filter(label_set__testset=self.testset)
@@ -463,16 +475,21 @@ def _csv_header(metrics: list[str], beside: list[tuple[LabelSet, str]]) -> list[
     ]
 
 
+def _cell(text: str) -> str:
+    """Text a submitter wrote, made inert for spreadsheets: a leading =, +, - or @ would start a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _csv_row(row: dict, metrics: list[str], beside: list[tuple[LabelSet, str]]) -> list:
     cost, intervals = row["efficiency"] or {}, row["intervals"]
     return [
         row["rank"],
         row["interval_rank"],
         row["submission"],
-        row["name"],
-        row["owner"],
-        row["model_format"],
-        row["architecture"],
+        _cell(row["name"]),
+        _cell(row["owner"]),
+        _cell(row["model_format"]),
+        _cell(row["architecture"]),
         row["baseline"],
         *[
             value
@@ -567,9 +584,9 @@ def row_dict(shown_row) -> dict:
         "staff_only": figures.staff_only,
         "label_set_version": row.label_set_version,
         "beside": shown_row.beside,
-        "tie_test": row.tie_test or None,
-        "p_value_next": row.p_value_next,
-        "tied_with_next": row.tied_with_next,
+        "tie_test": shown_row.tie_test,
+        "p_value_next": shown_row.p_value_next,
+        "tied_with_next": shown_row.tied_with_next,
         "overtaken_at": shown_row.overtaken_at,
         "finished_at": submission.finished_at,
         "efficiency": submission.efficiency,
@@ -580,7 +597,8 @@ def _whole_number(name: str, value, low: int, high: int | None, default: int) ->
     if value in (None, ""):
         return default
     allowed = f"from {low} to {high}" if high is not None else f"of at least {low}"
-    number = int(value) if str(value).isdigit() and len(str(value)) < 10 else None
+    text = str(value)
+    number = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
     if number is None or number < low or (high is not None and number > high):
         raise BoardError(f"{name} must be a whole number {allowed}, not {str(value)[:40]!r}")
     return number

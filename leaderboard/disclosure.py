@@ -85,6 +85,11 @@ def _reasons_by_count(names, counts: dict, default, limit: int) -> dict[str, str
     return reasons
 
 
+def withheld_reason(metric: str, counts: dict) -> str | None:
+    """Why a metric of a result with these counts is for staff only, or None (metric_figures' rule)."""
+    return _reasons_by_count([metric], counts, counts.get("scored"), minimum()).get(metric)
+
+
 def is_public_count(examples: int | None) -> bool:
     """Whether a figure over this many examples is shown to everyone."""
     return _reason(examples) is None
@@ -295,6 +300,21 @@ class RowFigures:
     beside: dict = field(default_factory=dict)  # label set -> its visible metrics
     beside_headlines: dict = field(default_factory=dict)  # label set -> {"metric", "value", "reason"}
     overtaken_at: float | None = None
+    # the paired test against the next entry is shown where the headline is: a p-value over a few examples
+    # tells their discordant counts
+    pair_shown: bool = True
+
+    @property
+    def tied_with_next(self) -> bool:
+        return self.pair_shown and self.row.tied_with_next
+
+    @property
+    def p_value_next(self) -> float | None:
+        return self.row.p_value_next if self.pair_shown else None
+
+    @property
+    def tie_test(self) -> str | None:
+        return (self.row.tie_test or None) if self.pair_shown else None
 
 
 def row_figures(row, user, label_set_name: str, staff: bool | None = None, limit: int | None = None) -> RowFigures:
@@ -302,7 +322,8 @@ def row_figures(row, user, label_set_name: str, staff: bool | None = None, limit
     staff = sees_everything(user) if staff is None else staff
     limit = minimum() if limit is None else limit
     figures = metric_figures(row.result, user, staff, curves=False, limit=limit)
-    shown = RowFigures(row=row, figures=figures)
+    headline_withheld = row.result.headline_metric in figures.staff_only.get("metrics", {})
+    shown = RowFigures(row=row, figures=figures, pair_shown=staff or not headline_withheld)
     for name, other in row.others.items():
         if name == label_set_name:
             continue

@@ -19,6 +19,7 @@ Inside `deferred()` (re-scoring a whole test set, seeding a benchmark) boards ar
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Cast
 
 from leaderboard.columns import headline_column
-from leaderboard.disclosure import curve_examples, is_public_count
+from leaderboard.disclosure import curve_examples, is_public_count, minimum
 from leaderboard.models import BoardEntry, LabelSet, Result, Status, Submission, TestSet, TieTest
 from plugins.metrics.noise_curve import crossing
 from plugins.metrics.paired import TIE_P_VALUE, mcnemar_exact_p, paired_mean_p
@@ -76,9 +77,34 @@ def deferred():
     token = _deferred.set(pending)
     try:
         yield
-    finally:
+    finally:  # also when the block fails half way: what it stored before is re-ranked
         _deferred.reset(token)
-    refresh(pending)
+        refresh(pending)
+
+
+def lock(label_set_ids: Iterable[int]) -> None:
+    """Takes the boards' row locks now, in id order, inside the caller's transaction: for a change that deletes
+    entries (a re-run), so that it waits for a re-ranking in progress instead of deadlocking with it."""
+    list(LabelSet.objects.select_for_update().filter(pk__in=set(label_set_ids)).order_by("pk").values_list("pk"))
+
+
+_after_commit = threading.local()
+
+
+def changed_after_commit(label_set_ids: Iterable[int]) -> None:
+    """For deletions (signals, cascades of many results): the boards are re-ranked after the transaction
+    commits, each once however many of its results went. Every call registers a flush; the first one to run
+    takes all that is pending, the others find nothing (a rolled-back transaction's boards are re-ranked by the
+    next flush, which costs a re-ranking that changes nothing)."""
+    pending = _after_commit.__dict__.setdefault("ids", set())
+    pending.update(label_set_ids)
+    transaction.on_commit(_flush_after_commit)
+
+
+def _flush_after_commit() -> None:
+    ids, _after_commit.ids = _after_commit.__dict__.get("ids", set()), set()
+    if ids:
+        changed(ids)
 
 
 def refresh(label_set_ids: Iterable[int]) -> None:
@@ -191,7 +217,8 @@ def _pair_key(row: _Ranked, following: _Ranked | None) -> str:
     """What the pair's test depends on: the neighbour, and when either result was last written."""
     if following is None:
         return ""
-    return f"{following.result_id}:{row.changed_at}:{following.changed_at}"
+    # the small-slice setting too: whether the crossing is public depends on it (`manage.py rank` after a change)
+    return f"{following.result_id}:{row.changed_at}:{following.changed_at}:{minimum()}"
 
 
 def _test_pairs(pairs: list, num_examples: int) -> None:

@@ -166,7 +166,7 @@ def test_each_filter_keeps_exactly_the_matching_entries(board, client, params, k
         ("sort=accuracy", 400, "cannot sort by 'accuracy': this board sorts by top1, top5, ece, nll, clean"),
         ("order=up", 400, "order must be asc or desc, not 'up'"),
         ("model_format=tflite", 400, "no model format is named 'tflite' (formats: onnx, timm)"),
-        ("owner=nobody", 400, "no user is named 'nobody'"),
+        ("owner=nobody", 400, "no entry on cifar10 is by 'nobody'"),
         ("arch=lenet", 400, "no entry on cifar10 is of architecture 'lenet' (efficientnet, resnet, vit)"),
         ("params_min=nan", 400, "params_min='nan': Enter a number."),
         ("params_min=9&params_max=1", 400, "params_min=9.0 is beyond params_max=1.0: nothing can match"),
@@ -459,3 +459,97 @@ def test_a_column_shown_to_staff_only_cannot_be_sorted_by_others(cifar10, alice,
     )
     client.force_login(staff)
     assert names(client.get(query).json()["rows"]) == ["B", "A"]
+
+
+# -- what the review found ------------------------------------------------------------------------------------
+
+
+def test_a_figure_withheld_in_any_entry_cannot_be_sorted_by(cifar10, alice, charlie, client):
+    """Results stored before their counts were recorded withhold their figures: sorting the others by it would
+    still order the withheld ones."""
+    make_entry(cifar10, alice, "Counted", top1=0.9, nll=0.5)
+    old = make_entry(cifar10, alice, "Uncounted", top1=0.8, nll=0.4)
+    Result.objects.filter(submission=old).update(counts={})
+    client.force_login(charlie)
+    response = client.get("/api/testsets/cifar10/leaderboard/?sort=nll")
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("cannot sort by nll: its figures are over how many images")
+
+
+def test_the_board_follows_a_ban_saved_directly_and_a_deleted_user(
+    cifar10, alice, bob, staff, client, django_capture_on_commit_callbacks
+):
+    """Signals re-rank after the commit; the test's transaction never commits, so its callbacks run here."""
+    from leaderboard.models import Ban
+
+    def django_capture_on_commit():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    with django_capture_on_commit():
+        make_entry(cifar10, alice, "Alice's", top1=0.9, nll=0.5)
+        make_entry(cifar10, bob, "Bob's", top1=0.8, nll=0.5)
+    with django_capture_on_commit():
+        ban = Ban.objects.create(user=alice, reason="from a shell", banned_by=staff)
+    assert [(row["name"], row["rank"]) for row in api_rows(client)["rows"]] == [("Bob's", 1)]
+    with django_capture_on_commit():
+        ban.delete()
+    assert names(api_rows(client)["rows"]) == ["Alice's", "Bob's"]
+    with django_capture_on_commit():
+        alice.delete()
+    assert [(row["name"], row["rank"], row["tie_test"]) for row in api_rows(client)["rows"]] == [("Bob's", 1, None)]
+
+
+def test_a_failed_deferred_block_still_ranks_what_it_stored(cifar10, alice, client):
+    with pytest.raises(RuntimeError), ranking.deferred():
+        make_entry(cifar10, alice, "Stored before the failure", top1=0.9, nll=0.5)
+        raise RuntimeError("the worker broke half way")
+    assert names(api_rows(client)["rows"]) == ["Stored before the failure"]
+
+
+def test_csv_by_accept_header_and_odd_digits(board, client):
+    response = client.get("/api/testsets/cifar10/leaderboard/", HTTP_ACCEPT="text/csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert len(b"".join(response.streaming_content).decode().splitlines()) == 31
+    for query in ("page=%C2%B2", "version=%C2%B2", "per_page=%D9%A3"):  # superscript two, Arabic-Indic three
+        assert client.get(f"/api/testsets/cifar10/leaderboard/?{query}").status_code == 400
+        assert client.get(f"/testsets/cifar10/?{query}").status_code == 400
+
+
+def test_exported_names_cannot_start_a_spreadsheet_formula(cifar10, alice, client):
+    make_entry(cifar10, alice, '=HYPERLINK("http://example.invalid","x")', top1=0.9, nll=0.5, architecture="+1")
+    exported = list(csv.DictReader(io.StringIO(streamed(client, "/testsets/cifar10/", format="csv"))))
+    assert exported[0]["name"] == '\'=HYPERLINK("http://example.invalid","x")' and exported[0]["architecture"] == "'+1"
+
+
+def test_the_owner_filter_does_not_tell_which_accounts_exist(board, client, staff):
+    response = client.get("/api/testsets/cifar10/leaderboard/?owner=staff")  # an account with no entry
+    assert response.status_code == 400 and response.json()["error"] == "no entry on cifar10 is by 'staff'"
+
+
+def test_a_withheld_headline_withholds_its_paired_test(cifar10, alice, charlie, staff, client):
+    for name, top1 in (("A", 0.5), ("B", 0.5)):
+        submission = make_entry(cifar10, alice, name, top1=top1, nll=0.5)
+        Result.objects.filter(submission=submission).update(counts={"scored": 20})
+    ranking.refresh_all()
+    client.force_login(charlie)
+    first = api_rows(client)["rows"][0]
+    assert (first["p_value_next"], first["tied_with_next"], first["tie_test"]) == (None, False, None)
+    client.force_login(staff)
+    assert api_rows(client)["rows"][0]["tie_test"] == "intervals"
+
+
+@pytest.mark.parametrize("lower_is_better", [False, True])
+def test_interval_ranks_in_either_direction_match_a_pairwise_count(lower_is_better):
+    rng = np.random.default_rng(7)
+    rows = []
+    for index in range(200):
+        centre = float(rng.uniform(0, 1))
+        low, high = centre - float(rng.uniform(0, 0.1)), centre + float(rng.uniform(0, 0.1))
+        rows.append(ranking._Ranked(index, index, centre, round(low, 2), round(high, 2), ""))  # ties in bounds
+    ranks = ranking._interval_ranks(rows, lower_is_better)
+    for row, rank in zip(rows, ranks, strict=True):
+        if lower_is_better:
+            better = sum(other.high < row.low for other in rows if other is not row)
+        else:
+            better = sum(other.low > row.high for other in rows if other is not row)
+        assert rank == 1 + better

@@ -144,7 +144,10 @@ class TestSetViewSet(viewsets.ReadOnlyModelViewSet):
         """One page of a board (a label set version's ranking), filtered and sorted; format=csv or format=json
         streams every row of the filtered board instead of a page."""
         testset = self.get_object()
+        # ?format=, a .csv suffix, or Accept: text/csv (content negotiation chose the CSV renderer)
         export = format or request.query_params.get(api_settings.URL_FORMAT_OVERRIDE)
+        if export is None and isinstance(request.accepted_renderer, CSVRenderer):
+            export = "csv"
         try:
             query = BoardQuery.parse(testset, request.query_params, request.user)
             if export in EXPORTS:

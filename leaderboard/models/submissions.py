@@ -146,6 +146,7 @@ class Submission(models.Model):
             if not updated:
                 raise InvalidTransition(f"submission {self.pk} is {self.status}: only a finished one can be re-run")
             boards = list(self.results.values_list("label_set_id", flat=True))
+            ranking().lock(boards)  # before its entries go: a re-ranking in progress finishes first
             self.results.all().delete()
             ranking().changed(boards)
         self.refresh_from_db()

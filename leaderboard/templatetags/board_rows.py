@@ -21,7 +21,7 @@ def board_row(shown_row, shown, beside, query, pinned: bool = False) -> str:
     row, figures, submission = shown_row.row, shown_row.figures, shown_row.row.submission
     classes = " ".join(
         name
-        for name, on in (("tied", row.tied_with_next), ("baseline", submission.is_baseline), ("pinned", pinned))
+        for name, on in (("tied", shown_row.tied_with_next), ("baseline", submission.is_baseline), ("pinned", pinned))
         if on
     )
     tie = _tie_words(row)
@@ -37,7 +37,7 @@ def board_row(shown_row, shown, beside, query, pinned: bool = False) -> str:
             format_html(
                 ' <span class="tie" title="statistically tied with the next entry of the ranking ({})">≈</span>', tie
             )
-            if row.tied_with_next and not query.in_board_order
+            if shown_row.tied_with_next and not query.in_board_order
             else "",
             submission.owner.username,
         ),
@@ -54,7 +54,7 @@ def board_row(shown_row, shown, beside, query, pinned: bool = False) -> str:
                 "of the test set is originally mislabeled (label-noise curve)</td></tr>",
                 percent(shown_row.overtaken_at),
             )
-        if row.tied_with_next:
+        if shown_row.tied_with_next:
             html += format_html(
                 '<tr class="tie-note"><td></td><td></td><td colspan="99">≈ statistically tied with the next entry '
                 "({})</td></tr>",

@@ -1,0 +1,29 @@
+"""Changes that reach the boards without going through leaderboard/ranking.py's callers: a ban saved or deleted
+directly (the admin, a shell), a test set's approval rule saved, results deleted by a cascade (a user or a
+submission deleted). Each re-ranks the boards it touches."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from leaderboard import ranking
+from leaderboard.models import Ban, Result, TestSet
+
+
+@receiver([post_save, post_delete], sender=Ban)
+def ban_changed(sender, instance: Ban, **kwargs) -> None:
+    ranking.changed_after_commit(
+        Result.objects.filter(submission__owner_id=instance.user_id).values_list("label_set_id", flat=True)
+    )
+
+
+@receiver(post_save, sender=TestSet)
+def testset_saved(sender, instance: TestSet, created: bool, **kwargs) -> None:
+    if not created:  # requires_approval may have changed
+        ranking.changed_after_commit(instance.label_sets.values_list("pk", flat=True))
+
+
+@receiver(post_delete, sender=Result)
+def result_deleted(sender, instance: Result, **kwargs) -> None:
+    ranking.changed_after_commit([instance.label_set_id])
