@@ -88,12 +88,15 @@ def top_two(third_party_plugin, monkeypatch):
     """The package's label protocol loaded in this process through its entry point, as the site loads plugins;
     the registry is put back as it was afterwards."""
     monkeypatch.syspath_prepend(str(third_party_plugin))
-    for module in ("zooboard_top2", "zooboard_linear_npz"):
+    modules = ("zooboard_top2", "zooboard_linear_npz")
+    for module in modules:
         monkeypatch.delitem(sys.modules, module, raising=False)
     monkeypatch.setattr(registry, "_entries", {kind: dict(entries) for kind, entries in registry._entries.items()})
     monkeypatch.setattr(registry, "_loaded", False)
     registry.load_all()
-    return registry.get("label_protocol", "top-two")
+    yield registry.get("label_protocol", "top-two")
+    for module in modules:  # imported here: a later test loading the package must import it afresh
+        sys.modules.pop(module, None)
 
 
 def test_a_plugin_protocol_gets_a_board_sorted_by_its_own_columns(top_two, cifar10, cifar10_root, alice, client):

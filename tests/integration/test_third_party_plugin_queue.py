@@ -3,7 +3,7 @@ the package installed evaluates it, the leaderboard ranks it."""
 
 from __future__ import annotations
 
-import copy
+import sys
 
 import numpy as np
 import pytest
@@ -24,8 +24,11 @@ def worker_env(third_party_plugin):
 def plugin_installed_here(third_party_plugin, monkeypatch):
     """This process (the site) finds the package too, as it would once pip-installed."""
     monkeypatch.syspath_prepend(str(third_party_plugin))
-    monkeypatch.setattr(registry, "_entries", copy.copy(registry._entries))
+    monkeypatch.delitem(sys.modules, "zooboard_linear_npz", raising=False)  # imported by an earlier test
+    monkeypatch.setattr(registry, "_entries", {kind: dict(entries) for kind, entries in registry._entries.items()})
     monkeypatch.setattr(registry, "_loaded", False)
+    yield
+    sys.modules.pop("zooboard_linear_npz", None)
 
 
 def test_a_plugin_model_is_checked_evaluated_and_ranked(
