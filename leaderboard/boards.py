@@ -353,15 +353,6 @@ class BoardQuery:
         for chunk in iter(lambda: list(itertools.islice(rows, EXPORT_CHUNK)), []):
             yield self.shown(self._rows([_exported(values) for values in chunk]))
 
-    def export_header(self) -> dict:
-        return {
-            "testset": self.testset.name,
-            "label_set": self.label_set.name,
-            "version": self.label_set.version,
-            "protocol": self.label_set.protocol,
-            **{key: value for key, value in self.params().items() if key not in ("label_set", "version")},
-        }
-
     def csv_lines(self) -> Iterator[str]:
         """The export as CSV, a line at a time: the shown columns' values and intervals, flattened; the columns
         are those the first rows show (as on the first page)."""
