@@ -83,10 +83,21 @@ TEMPLATES = [
 
 # SQLite is only the embedded demo default; production and CI set a postgres:// URL (psycopg 3).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'zooboard.sqlite3'}")}
+# Each gunicorn thread keeps its connection between requests (a new PostgreSQL connection per request forks a
+# backend: under load that cost more than a cached board page); checked before each request reuses it, so a
+# database restart costs one reconnect, not an error. 0 closes it after every request, as Django's default.
+DATABASES["default"]["CONN_MAX_AGE"] = whole_number("CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The API throttles count here, so it must be shared by every gunicorn worker in production: a redis:// URL gives
 # Django's own Redis backend. The demo's local memory counts per process.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Boards as served (leaderboard/board_cache.py): keyed on the boards' stamps in the database, so a cache of each
+# process's own is correct too, only less shared. By default the same server as the throttles, or a memory store
+# of its own, apart from theirs, so that a burst of pages cannot evict a throttle's count.
+CACHES["boards"] = env.cache_url(
+    "BOARD_CACHE_URL", default=env.str("CACHE_URL", default="") or "locmemcache://boards?MAX_ENTRIES=5000"
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
