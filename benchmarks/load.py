@@ -3,7 +3,8 @@ with a trivial view measured in the same run as the baseline.
 
     python manage.py migrate                                 # the database DATABASE_URL names
     python benchmarks/load.py --seed 10000 [--testset cifar10]
-    python benchmarks/load.py [--clients 50] [--seconds 60] [--port 8765] [--workers 2] [--threads 4]
+    python benchmarks/load.py [--clients 50] [--seconds 60] [--think 0] [--port 8765] [--workers 2] [--threads 4]
+                              [--cache-url redis://127.0.0.1:6379/15]
 
 --seed N imports the bundled test set if needed (into ZOOBOARD_DATA_DIR), scores 200 made-up models of
 different skill once with the real engine (every current label set: metrics, intervals, counts, slices,
@@ -14,8 +15,10 @@ after such a load (this machine's PostgreSQL runs with autovacuum off, and the p
 statistics are not a production server's). Running it again adds N more.
 
 Without --seed: gunicorn on 127.0.0.1 (DEBUG off, throttles and quotas out of the way, its own scratch var
-folder: static files, uploads and a filesystem broker nobody reads), then the clients loop until --seconds
-are up, each request picked at random:
+folder: static files, uploads and a filesystem broker nobody reads; the boards' cache in Redis, emptied
+first, as production shares it among its workers), then the clients loop until --seconds
+are up (with --think S, each pausing S seconds on average between requests, as a person reads a page), each
+request picked at random:
 
 - the board page /testsets/NAME/ (any sort, order, filter, page 1-10) and its clean board (?label_set=clean);
 - the API's board /api/testsets/NAME/leaderboard/ with the same kinds of parameters;
@@ -216,7 +219,7 @@ def never_analysed() -> bool:
 class Server:
     """gunicorn serving config.wsgi on loopback, with a scratch var folder; stopped by stop() whatever happens."""
 
-    def __init__(self, port: int, workers: int, threads: int):
+    def __init__(self, port: int, workers: int, threads: int, cache_url: str):
         self.port = port
         self.scratch = Path(tempfile.mkdtemp(prefix="zooboard-load-"))
         self.log = self.scratch / "gunicorn.log"
@@ -236,10 +239,16 @@ class Server:
             ZOOBOARD_MAX_IN_FLIGHT="100000",
             LOG_LEVEL="WARNING",
         )
+        if cache_url:  # the cached boards shared by every worker, as in production; else each process's own
+            self.env["BOARD_CACHE_URL"] = cache_url
         self.command = [
             sys.executable, "-m", "gunicorn", "config.wsgi",
             "-b", f"127.0.0.1:{port}", "-w", str(workers), "--threads", str(threads),
             "--log-level", "warning", "--error-logfile", str(self.log),
+            # idle connections kept longer than a client pauses (--think): at gunicorn's 2 s, a client sending
+            # on a connection the server was closing that instant got no answer, which no user would see
+            # through a proxy that keeps its own connections
+            "--keep-alive", "75",
         ]  # fmt: skip
         self.process: subprocess.Popen | None = None
 
@@ -419,13 +428,24 @@ async def submit(http, server: Server, plan: Plan, uploader: Uploader) -> Sample
 
 
 async def client(
-    index: int, http, server: Server, plan: Plan, deadline: float, uploader: Uploader | None, exporter: bool
+    index: int,
+    http,
+    server: Server,
+    plan: Plan,
+    deadline: float,
+    uploader: Uploader | None,
+    exporter: bool,
+    think: float = 0.0,
 ) -> None:
+    """One client's requests until the deadline; think > 0: a pause between them (exponential, that mean), as a
+    person reads the page before the next click. It models the workload and waits for nothing."""
     rng = random.Random(index)
     kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
     board_url = f"{server.url}/testsets/{plan.testset}/"
     api_board_url = f"{server.url}/api/testsets/{plan.testset}/leaderboard/"
     for turn in range(1_000_000):  # bounded: ends at the deadline long before this
+        if turn and think:
+            await asyncio.sleep(min(rng.expovariate(1 / think), max(0.0, deadline - time.monotonic())))
         if time.monotonic() >= deadline:
             return
         first_export = exporter and turn == 0  # so that every run measures the export at least once
@@ -498,12 +518,25 @@ async def drive(server: Server, args, token: str, model: Path) -> tuple[Plan, fl
         plan = await make_plan(http, server, args.testset)
         uploader = Uploader(model, token)
         submitters = 1 if args.clients < 10 else 2
-        print(f"{args.clients} clients ({submitters} of them also submitting) for {args.seconds:.0f} s...", flush=True)
+        thinking = f", each pausing {args.think:g} s on average between requests" if args.think else ""
+        print(
+            f"{args.clients} clients ({submitters} of them also submitting{thinking}) for {args.seconds:.0f} s...",
+            flush=True,
+        )
         started = time.monotonic()
         deadline = started + args.seconds
         await asyncio.gather(
             *(
-                client(n, http, server, plan, deadline, uploader if n < submitters else None, n == args.clients - 1)
+                client(
+                    n,
+                    http,
+                    server,
+                    plan,
+                    deadline,
+                    uploader if n < submitters else None,
+                    n == args.clients - 1,
+                    args.think,
+                )
                 for n in range(args.clients)
             )
         )
@@ -631,10 +664,15 @@ def load(args) -> None:
     # the benchmark's earlier submissions (a run stopped half-way): their files were in a removed scratch folder
     Submission.objects.filter(owner__username="loadbench").delete()
     connections.close_all()  # idle until the end; gunicorn's workers have their own
-    server = Server(args.port, args.workers, args.threads)
+    if args.cache_url:  # a cold cache: every page made once before it is served from there
+        import redis
+
+        redis.Redis.from_url(args.cache_url).flushdb()
+    server = Server(args.port, args.workers, args.threads, args.cache_url)
     signal.signal(signal.SIGTERM, _interrupted)  # stopped like Ctrl-C: gunicorn goes too
     try:
-        print(f"gunicorn on {server.url} ({args.workers} workers x {args.threads} threads), log {server.log}")
+        cache = f"boards cached in {args.cache_url}" if args.cache_url else "boards cached in each process"
+        print(f"gunicorn on {server.url} ({args.workers} workers x {args.threads} threads, {cache}), log {server.log}")
         server.start()
         plan, seconds = asyncio.run(drive(server, args, token, model))
     except KeyboardInterrupt:
@@ -660,14 +698,28 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="each client pauses S seconds on average between requests, as people reading pages do (default 0: "
+        "every client asks again the moment it is answered)",
+    )
+    parser.add_argument(
+        "--cache-url",
+        default="redis://127.0.0.1:6379/15",
+        help="where gunicorn's workers keep the boards they made (BOARD_CACHE_URL), emptied first; '' for each "
+        "process's own memory (the demo's default)",
+    )
     args = parser.parse_args()
     if args.seed is not None:
         if args.seed <= 0:
             parser.error("--seed takes a positive number of submissions")
         seed(args.seed, args.testset)
         return
-    if args.clients <= 0 or not 0 < args.seconds <= 3600:
-        parser.error("--clients must be positive and --seconds from 1 to 3600")
+    if args.clients <= 0 or not 0 < args.seconds <= 3600 or not 0 <= args.think <= 60:
+        parser.error("--clients must be positive, --seconds from 1 to 3600 and --think from 0 to 60")
     try:
         load(args)
     except KeyboardInterrupt:
