@@ -117,7 +117,9 @@ def slice_examples(item) -> int:
 
 
 def _kept(values: dict, reasons: dict, staff: bool) -> dict:
-    return dict(values) if staff else {name: value for name, value in values.items() if name not in reasons}
+    if staff or not reasons:
+        return dict(values)
+    return {name: value for name, value in values.items() if name not in reasons}
 
 
 @dataclass
@@ -145,17 +147,27 @@ class Figures:
         }
 
 
-def metric_figures(result, user, staff: bool | None = None, curves: bool = True, limit: int | None = None) -> Figures:
+def metric_figures(
+    result, user, staff: bool | None = None, curves: bool = True, limit: int | None = None, memo: dict | None = None
+) -> Figures:
     """Metrics, intervals and curves of one result (what a leaderboard row needs). staff: sees_everything(user)
     and limit: minimum(), where the caller knows them already; curves=False leaves the curves out (a board row
-    reads none)."""
+    reads none). memo: the reasons found for earlier results of the same call (board()), by their counts'
+    identity and their figures' names: a board's results share one counts object (leaderboard/boards.py), so
+    the rule is worked out once per board, not once per row."""
     staff = sees_everything(user) if staff is None else staff
     limit = minimum() if limit is None else limit
     counts = result.counts or {}
-    metric_reasons = _reasons_by_count(result.metrics, counts, counts.get("scored"), limit)
-    interval_reasons = {name: why for name, why in metric_reasons.items() if name in result.intervals}
-    unmeasured = [name for name in result.intervals if name not in result.metrics]
-    interval_reasons.update(_reasons_by_count(unmeasured, counts, counts.get("scored"), limit))
+    key = (id(counts), tuple(result.metrics), tuple(result.intervals)) if memo is not None else None
+    if key is not None and key in memo:
+        _, metric_reasons, interval_reasons = memo[key]
+    else:
+        metric_reasons = _reasons_by_count(result.metrics, counts, counts.get("scored"), limit)
+        interval_reasons = {name: why for name, why in metric_reasons.items() if name in result.intervals}
+        unmeasured = [name for name in result.intervals if name not in result.metrics]
+        interval_reasons.update(_reasons_by_count(unmeasured, counts, counts.get("scored"), limit))
+        if key is not None:
+            memo[key] = (counts, metric_reasons, interval_reasons)  # counts kept alive: its id is not reused
     all_curves = result.curves if curves else {}
     curve_counts = {name: counts.get(f"curves.{name}") for name in all_curves}
     curve_reasons = _reasons_by_count(all_curves, curve_counts, None, limit)
@@ -317,17 +329,19 @@ class RowFigures:
         return (self.row.tie_test or None) if self.pair_shown else None
 
 
-def row_figures(row, user, label_set_name: str, staff: bool | None = None, limit: int | None = None) -> RowFigures:
+def row_figures(
+    row, user, label_set_name: str, staff: bool | None = None, limit: int | None = None, memo: dict | None = None
+) -> RowFigures:
     """row: a leaderboard.boards.Row (its result, the results beside it, and its stored crossing)."""
     staff = sees_everything(user) if staff is None else staff
     limit = minimum() if limit is None else limit
-    figures = metric_figures(row.result, user, staff, curves=False, limit=limit)
+    figures = metric_figures(row.result, user, staff, curves=False, limit=limit, memo=memo)
     headline_withheld = row.result.headline_metric in figures.staff_only.get("metrics", {})
     shown = RowFigures(row=row, figures=figures, pair_shown=staff or not headline_withheld)
     for name, other in row.others.items():
         if name == label_set_name:
             continue
-        other_figures = metric_figures(other, user, staff, curves=False, limit=limit)
+        other_figures = metric_figures(other, user, staff, curves=False, limit=limit, memo=memo)
         shown.beside[name] = other_figures.metrics
         headline = other.headline_metric
         shown.beside_headlines[name] = {
@@ -351,8 +365,8 @@ class Board:
 
 def board(rows: list, columns: list, user, label_set_name: str) -> Board:
     """A leaderboard as this user sees it: a column withheld in every row is left out, with why."""
-    staff, limit = sees_everything(user), minimum()
-    shown_rows = [row_figures(row, user, label_set_name, staff, limit) for row in rows]
+    staff, limit, memo = sees_everything(user), minimum(), {}
+    shown_rows = [row_figures(row, user, label_set_name, staff, limit, memo) for row in rows]
     kept, withheld, staff_only = [], [], set()
     for column in columns:
         reasons = [row.figures.staff_only.get("metrics", {}).get(column.metric) for row in shown_rows]

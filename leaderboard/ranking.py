@@ -20,6 +20,7 @@ Inside `deferred()` (re-scoring a whole test set, seeding a benchmark) boards ar
 from __future__ import annotations
 
 import threading
+import uuid
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -115,6 +116,17 @@ def refresh(label_set_ids: Iterable[int]) -> None:
             label_set = LabelSet.objects.select_for_update().select_related("testset").filter(pk=pk).first()
             if label_set is not None:
                 _rerank(label_set)
+                counts = Result.objects.filter(entry__label_set=label_set).values_list("counts", flat=True)
+                LabelSet.objects.filter(pk=pk).update(
+                    board_stamp=uuid.uuid4(), entry_counts=[value or {} for value in counts.distinct()]
+                )
+
+
+def restamp(label_set_ids: Iterable[int]) -> None:
+    """The boards' cached pages are stale (leaderboard/board_cache.py): each gets a new stamp, seen by readers
+    when the caller's transaction commits, together with what changed."""
+    for pk in sorted(set(label_set_ids)):
+        LabelSet.objects.filter(pk=pk).update(board_stamp=uuid.uuid4())
 
 
 def refresh_all() -> int:
@@ -187,11 +199,19 @@ def _rerank(label_set: LabelSet) -> None:
     )
     existing_changed = [entry for entry in changed if entry["pk"] is not None]
     _update([entry for entry in existing_changed if "pair_key" not in entry], ORDER_FIELDS)
-    _update([entry for entry in existing_changed if "pair_key" in entry], ORDER_FIELDS + PAIR_FIELDS)
+    retested = [entry for entry in existing_changed if "pair_key" in entry]
+    _update(retested, ORDER_FIELDS + PAIR_FIELDS)
+    # JSON, which _update's arrays do not carry; a few entries a refresh, but for a re-score
+    BoardEntry.objects.bulk_update(
+        [BoardEntry(pk=entry["pk"], metrics=entry["metrics"]) for entry in retested], ["metrics"], batch_size=500
+    )
 
 
 ORDER_FIELDS = ["position", "interval_rank", "next_result_id"]
+# with the copies of the result's figures the board sorts by (BoardEntry.metrics goes on its own)
+COPIED_FIELDS = ["parameters", "macs", "throughput", "latency_ms"]
 PAIR_FIELDS = ["pair_key", "tie_test", "p_value_next", "tied_with_next", "overtaken_at", "crossing_public"]
+PAIR_FIELDS += COPIED_FIELDS
 
 
 def _bounds(bounds, headline: float) -> tuple[float, float]:
@@ -226,18 +246,22 @@ def _test_pairs(pairs: list, num_examples: int) -> None:
     for start in range(0, len(pairs), PAIRS_PER_QUERY):
         chunk = pairs[start : start + PAIRS_PER_QUERY]
         ids = {row.result_id for _, row, _ in chunk} | {nxt.result_id for _, _, nxt in chunk if nxt}
-        fields = ("pk", "correct_bits", "per_example", "curves", "counts")
-        results = {result.pk: result for result in Result.objects.filter(pk__in=ids).only(*fields)}
+        fields = ("pk", "correct_bits", "per_example", "curves", "counts", "metrics")
+        fields += ("submission", "submission__efficiency")
+        chosen = Result.objects.filter(pk__in=ids).select_related("submission").only(*fields)
+        results = {result.pk: result for result in chosen}
         for entry, row, following in chunk:
             _test_pair(entry, row, following, results, num_examples)
 
 
 def _test_pair(entry: dict, row: _Ranked, following: _Ranked | None, results: dict, num_examples: int) -> None:
-    """Sets the entry's PAIR_FIELDS (but pair_key) from its pair's test."""
+    """Sets the entry's PAIR_FIELDS (but pair_key) from its pair's test, and its copies of what it sorts by."""
+    this = results[row.result_id]
+    entry.update(_copies(this))
     entry.update(tie_test="", p_value_next=None, tied_with_next=False, overtaken_at=None, crossing_public=False)
     if following is None:
         return
-    this, other = results[row.result_id], results[following.result_id]
+    other = results[following.result_id]
     correct = this.correct(num_examples), other.correct(num_examples)
     values = this.per_example_values(), other.per_example_values()
     if correct[0] is not None and correct[1] is not None:
@@ -254,6 +278,22 @@ def _test_pair(entry: dict, row: _Ranked, following: _Ranked | None, results: di
     if curves[0] and curves[1]:
         entry["overtaken_at"] = crossing(*curves)
         entry["crossing_public"] = all(is_public_count(curve_examples(r, "noise")) for r in (this, other))
+
+
+def _copies(result: Result) -> dict:
+    """What an entry keeps of its result and its submission to be sorted and filtered by."""
+    cost = result.submission.efficiency or {}
+    return {
+        "metrics": result.metrics or {},
+        "parameters": _number(cost.get("parameters")),
+        "macs": _number(cost.get("macs")),
+        "throughput": _number(cost.get("throughput")),
+        "latency_ms": _number((cost.get("latency") or {}).get("p50_ms")),
+    }
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _fields(entry: dict) -> dict:

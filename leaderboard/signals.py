@@ -1,14 +1,16 @@
 """Changes that reach the boards without going through leaderboard/ranking.py's callers: a ban saved or deleted
 directly (the admin, a shell), a test set's approval rule saved, results deleted by a cascade (a user or a
-submission deleted). Each re-ranks the boards it touches."""
+submission deleted). Each re-ranks the boards it touches. A user saved under a new name only makes the boards
+showing it stale in the cache (leaderboard/board_cache.py)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from leaderboard import ranking
-from leaderboard.models import Ban, Result, TestSet
+from leaderboard.models import Ban, BoardEntry, Result, TestSet
 
 
 @receiver([post_save, post_delete], sender=Ban)
@@ -27,3 +29,11 @@ def testset_saved(sender, instance: TestSet, created: bool, **kwargs) -> None:
 @receiver(post_delete, sender=Result)
 def result_deleted(sender, instance: Result, **kwargs) -> None:
     ranking.changed_after_commit([instance.label_set_id])
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def user_saved(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
+    if created or (update_fields is not None and "username" not in update_fields):  # a sign-in: last_login
+        return
+    boards = BoardEntry.objects.filter(submission__owner=instance).values_list("label_set_id", flat=True)
+    ranking.restamp(boards.distinct())

@@ -225,8 +225,9 @@ def generous_quotas(settings):
 def generous_api_rates(settings):
     """Throttles are tested in tests/test_throttles.py; elsewhere the session-wide cache must not carry counts
     from one test to the next (every test client comes from 127.0.0.1)."""
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
+    caches["boards"].clear()  # each test's pages made afresh (leaderboard/board_cache.py)
     rates = {"anon": "100000/minute", "user": "100000/minute", "submit": "100000/minute"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     cache.clear()

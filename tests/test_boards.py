@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -362,7 +363,12 @@ PAGES = [
 ]
 
 
-def queries(client, path) -> int:
+def queries(client, path, cached: bool = False) -> int:
+    """The queries of one request: made afresh (the board cache emptied first), or served from the cache (the
+    same request made just before, uncounted)."""
+    caches["boards"].clear()
+    if cached:
+        client.get(path)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path)
         assert response.status_code == 200, path
@@ -394,9 +400,15 @@ def test_each_page_costs_the_same_queries_at_10_and_500_entries(cifar10, alice, 
     for path in PAGES:  # warm: what a process looks up once (content types, plugins) is not per page
         queries(client, path)
     small = {path: queries(client, path) for path in PAGES}
+    small_cached = {path: queries(client, path, cached=True) for path in PAGES}
     add(490, 10)
     assert BoardEntry.objects.filter(label_set__name="original").count() == 500
     assert {path: queries(client, path) for path in PAGES} == small
+    assert {path: queries(client, path, cached=True) for path in PAGES} == small_cached
+    # served from the cache, a board costs its test set and its label sets (two queries), the home page its
+    # label sets; the rest of the queries are the page's own (the queue, the session, the token)
+    assert [path for path in PAGES if "format=" not in path and small_cached[path] >= small[path]] == [], small_cached
+    assert small_cached["/"] == 1
     client.force_login(staff)
     assert queries(client, "/testsets/cifar10/?sort=ece") == queries(client, "/testsets/cifar10/?sort=ece&page=3")
 
@@ -470,6 +482,7 @@ def test_a_figure_withheld_in_any_entry_cannot_be_sorted_by(cifar10, alice, char
     make_entry(cifar10, alice, "Counted", top1=0.9, nll=0.5)
     old = make_entry(cifar10, alice, "Uncounted", top1=0.8, nll=0.4)
     Result.objects.filter(submission=old).update(counts={})
+    ranking.refresh_all()  # as after an upgrade (`manage.py rank`): the boards learn what their results hold
     client.force_login(charlie)
     response = client.get("/api/testsets/cifar10/leaderboard/?sort=nll")
     assert response.status_code == 400
@@ -553,3 +566,83 @@ def test_interval_ranks_in_either_direction_match_a_pairwise_count(lower_is_bett
         else:
             better = sum(other.low > row.high for other in rows if other is not row)
         assert rank == 1 + better
+
+
+# -- the cache (leaderboard/board_cache.py) -----------------------------------------------------------------------
+
+
+def test_cached_pages_follow_a_hide_a_rescore_and_a_new_name(board, client, staff):
+    """Every kind of page is read twice (the second from the cache), then the board changes: each shows it."""
+    leader = max(board, key=lambda name: board[name]["top1"])
+    runner_up = sorted(board, key=lambda name: -board[name]["top1"])[1]
+
+    def seen() -> dict[str, str]:
+        return {
+            "page": client.get("/testsets/cifar10/", {"per_page": 5}).content.decode(),
+            "api": names(api_rows(client, per_page=5)["rows"])[0],
+            "csv": streamed(client, "/testsets/cifar10/", format="csv").splitlines()[1],
+            "json": json.loads(streamed(client, "/api/testsets/cifar10/leaderboard/", format="json"))["rows"][0][
+                "name"
+            ],
+            "home": client.get("/").content.decode(),
+        }
+
+    first = seen()
+    assert seen() == first  # served again, the same
+    assert first["api"] == first["json"] == leader and f",{leader}," in first["csv"]
+    assert f">{leader}</a>" in first["page"] and f">{leader}</a>" in first["home"]
+
+    moderating.hide(Submission.objects.get(name=leader), staff, "a test")
+    hidden = seen()
+    assert hidden["api"] == hidden["json"] == runner_up and f",{runner_up}," in hidden["csv"]
+    assert f">{leader}</a>" not in hidden["page"] and f">{leader}</a>" not in hidden["home"]
+
+    last = min(board, key=lambda name: board[name]["top1"])
+    better = {"original": score("original", "top1", {"top1": 0.99, "top5": 1, "nll": 0.1})}
+    Result.objects.store(Submission.objects.get(name=last), better)
+    assert seen()["api"] == last
+    # the entry's copy of the metrics it is sorted by followed the re-score (0.1: below every other nll)
+    assert names(api_rows(client, sort="nll", per_page=1)["rows"]) == [last]
+
+    owner = Submission.objects.get(name=last).owner
+    owner.username = "renamed"
+    owner.save()
+    assert "<td>renamed</td>" in seen()["page"]
+    assert api_rows(client, per_page=5)["rows"][0]["owner"] == "renamed"
+
+
+def test_what_staff_see_never_reaches_others_through_the_cache(cifar10, alice, charlie, staff, client):
+    """Staff and everyone else are cached apart, whichever reads first: a figure over 18 images shown to staff
+    is neither shown nor sortable for others."""
+    for name, value in (("A", 0.5), ("B", 0.9)):
+        submission = Submission.objects.create(owner=alice, testset=cifar10, name=name, preprocessing={})
+        submission.move_to(Status.RUNNING)
+        submission.move_to(Status.SCORING)
+        stored = score("clean", "top1", {"top1": 0.8, "top5": 0.9, "correctable_top1_original": value})
+        stored["counts"] = {"scored": 9_964, "correctable_top1_original": 18}
+        Result.objects.store(submission, {"clean": stored})
+        submission.move_to(Status.DONE)
+    api = "/api/testsets/cifar10/leaderboard/?label_set=clean"
+    for readers in ((staff, charlie, None), (None, charlie, staff)):
+        caches["boards"].clear()
+        for reader in readers:
+            client.logout()
+            if reader is not None:
+                client.force_login(reader)
+            rows = client.get(api).json()["rows"]
+            page = client.get("/testsets/cifar10/?label_set=clean").content.decode()
+            csv_text = streamed_any(client, "/testsets/cifar10/?label_set=clean&format=csv")
+            sorted_by = client.get(api + "&sort=correctable_top1_original")
+            if reader is staff:
+                assert rows[0]["metrics"]["correctable_top1_original"] in (0.5, 0.9)
+                assert "correctable_top1_original" in csv_text.splitlines()[0] and sorted_by.status_code == 200
+            else:
+                assert all("correctable_top1_original" not in row["metrics"] for row in rows)
+                assert "correctable_top1_original" not in csv_text.splitlines()[0]
+                assert "0.9" not in page.split("<tbody", 1)[1] and sorted_by.status_code == 400
+
+
+def streamed_any(client, url) -> str:
+    response = client.get(url)
+    assert response.status_code == 200 and response.streaming
+    return b"".join(response.streaming_content).decode()

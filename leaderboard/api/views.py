@@ -16,7 +16,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from leaderboard import moderating
+from leaderboard import board_cache, moderating
 from leaderboard.api.parsers import JSONParser, MultiPartParser
 from leaderboard.api.quota import (
     REFUSALS,
@@ -144,16 +144,33 @@ class TestSetViewSet(viewsets.ReadOnlyModelViewSet):
         """One page of a board (a label set version's ranking), filtered and sorted; format=csv or format=json
         streams every row of the filtered board instead of a page."""
         testset = self.get_object()
+        label_sets = testset.label_sets.all()  # prefetched first: the stamps the cache keys read (board_cache)
+        params, user = request.query_params, request.user
         # ?format=, a .csv suffix, or Accept: text/csv (content negotiation chose the CSV renderer)
-        export = format or request.query_params.get(api_settings.URL_FORMAT_OVERRIDE)
+        export = format or params.get(api_settings.URL_FORMAT_OVERRIDE)
         if export is None and isinstance(request.accepted_renderer, CSVRenderer):
             export = "csv"
-        try:
-            query = BoardQuery.parse(testset, request.query_params, request.user)
-            if export in EXPORTS:
-                return export_response(query, export)
-            count = query.count()
-            rows = query.page_rows(count)
-        except BoardError as error:
-            raise (NotFound if error.status == 404 else ValidationError)(str(error)) from None
-        return Response(board_body(query, query.shown(rows), count, request))
+        if export in EXPORTS:
+            try:
+                query = BoardQuery.parse(testset, params, user)
+            except BoardError as error:
+                raise (NotFound if error.status == 404 else ValidationError)(str(error)) from None
+            return export_response(query, export, board_cache.key(export, label_sets, params, user))
+        here = request.build_absolute_uri(request.path)  # the page's links name it
+        answer = board_cache.get_or_make(
+            board_cache.key("api", label_sets, params, user, here), lambda: _board_page(testset, request)
+        )
+        if "error" in answer:
+            raise (NotFound if answer["status"] == 404 else ValidationError)(answer["error"])
+        return Response(answer["body"])
+
+
+def _board_page(testset: TestSet, request) -> dict:
+    """One page of the board as the API answers it, or why there is none: what the cache keeps."""
+    try:
+        query = BoardQuery.parse(testset, request.query_params, request.user)
+        count = query.count()
+        rows = query.page_rows(count)
+    except BoardError as error:
+        return {"status": error.status, "error": str(error)}
+    return {"body": board_body(query, query.shown(rows), count, request)}

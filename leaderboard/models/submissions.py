@@ -110,6 +110,14 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # the queue under each board (a few rows among thousands done)
+            models.Index(
+                fields=["testset", "-created_at"],
+                condition=models.Q(status__in=["queued", "running", "scoring"]),
+                name="submission_in_flight",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 
 
@@ -46,6 +48,17 @@ class LabelSet(models.Model):
     version = models.PositiveIntegerField(default=1)
     is_current = models.BooleanField(default=True, help_text="leaderboards show the current version by default")
     created_at = models.DateTimeField(auto_now_add=True)
+    board_stamp = models.UUIDField(
+        default=uuid.uuid4,
+        editable=False,
+        help_text="drawn afresh whenever its board is re-ranked: what the cached pages are keyed on "
+        "(leaderboard/board_cache.py)",
+    )
+    entry_counts = models.JSONField(
+        default=list,
+        help_text="the distinct counts of its entries' results, kept when it is re-ranked: whether any entry "
+        "withholds a figure from a sort (leaderboard/boards.py) is known without reading every result",
+    )
 
     class Meta:
         ordering = ["testset", "name", "-version"]

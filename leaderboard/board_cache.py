@@ -1,0 +1,71 @@
+"""Boards as served, kept in Django's cache (CACHES["boards"]: Redis in production, the process's memory in the
+demo): a page, an API page, an export or the home page's list is computed once per state of the boards it
+shows, then read from the cache until that state changes.
+
+What a board shows depends on its stored ranking and on the test set's other label sets (their headlines are
+shown beside), on the request's parameters and on whether the reader is staff (leaderboard/disclosure.py), and
+on nothing else about the reader. The key names all of it: every label set of the test set by its board_stamp,
+which leaderboard/ranking.py draws afresh inside the transaction that re-ranks the board (signals.py too, when
+an owner's name changes). A change makes new keys rather than deleting old ones: there is nothing to find and
+invalidate, no window in which a stale page is served, and old pages age out (TIMEOUT, or the cache's own
+eviction). The stamps come with the test set's label sets, which the views read first anyway, so a hit costs
+no query of its own; reading them first also means that a page computed while a re-ranking commits is kept
+under the stamps it read, which no later reader asks for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+from django.core.cache import caches
+
+from leaderboard.disclosure import minimum, sees_everything
+
+TIMEOUT = 600  # seconds: a page outlives no deploy (new plugin columns) by more than this
+PIECE = 64 * 1024  # a cached export is sent in pieces of this many characters
+
+T = TypeVar("T")
+
+# what a board reads from a request (leaderboard/boards.py), but the export format, which `kind` says
+PARAMETERS = ("label_set", "version", "sort", "order", "page", "per_page")
+PARAMETERS += ("model_format", "arch", "params_min", "params_max", "owner", "since", "until", "q")
+
+
+def _cache():
+    return caches["boards"]
+
+
+def key(kind: str, label_sets: Iterable, params, user, *extra) -> str:
+    """The key of what `kind` shows for these parameters (a QueryDict) to this user, given the boards' stamps.
+    label_sets: every label set whose board the answer reads (a test set's, for a board page). Parameters a
+    board does not read are left out, so that junk in a URL neither misses the cache nor fills it."""
+    stamps = sorted((ls.pk, ls.board_stamp.hex) for ls in label_sets)
+    items = sorted((name, params.getlist(name)) for name in PARAMETERS if name in params)
+    text = json.dumps([kind, stamps, sees_everything(user), minimum(), items, *extra], default=str)
+    return f"board:{kind}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def get_or_make(key: str, make: Callable[[], T]) -> T:
+    value = _cache().get(key)
+    if value is None:
+        value = make()
+        _cache().set(key, value, TIMEOUT)
+    return value
+
+
+def stream(key: str, make: Callable[[], Iterator[str]]) -> Iterator[str]:
+    """An export, from the cache when it is there; else streamed as it is made and kept once it is whole (a
+    download abandoned half way keeps nothing)."""
+    whole = _cache().get(key)
+    if whole is not None:
+        for start in range(0, len(whole), PIECE):
+            yield whole[start : start + PIECE]
+        return
+    made = []
+    for piece in make():
+        made.append(piece)
+        yield piece
+    _cache().set(key, "".join(made), TIMEOUT)
