@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evaluator.engine.rescoring import rescore  # noqa: E402
+from evaluator.engine.rescoring import from_files, rescore  # noqa: E402
 from plugins import registry  # noqa: E402
 from plugins.predictions import Predictions, softmax  # noqa: E402
 from plugins.testset import LabelSetData, TestSetManifest  # noqa: E402
@@ -70,7 +70,7 @@ def main() -> None:
         print(f"seeded {len(files)} submissions' predictions in {time.perf_counter() - started:.1f} s")
 
         started = time.perf_counter()
-        rescored = sum(1 for _ in rescore(files, root, TestSetManifest.load(root), info))
+        rescored = sum(1 for _ in rescore(from_files(files), root, TestSetManifest.load(root), info))
         ours = time.perf_counter() - started
 
         arrays = LabelSetData.load(root, info).arrays

@@ -130,16 +130,50 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "leaderboard" / "static"]
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
-
-# Uploads (models) are written here by the site and read by workers: a shared volume in production.
+# Uploads (models) and stored predictions go through Django's storage API, so that a worker on any host reaches
+# them: the local file system by default (one host, or a volume every host mounts), S3-compatible object storage
+# (django-storages) with ZOOBOARD_STORAGE=s3. Workers read uploads and write predictions; re-scoring reads them.
 MEDIA_ROOT = Path(env.str("ZOOBOARD_MEDIA_DIR", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
-# Hidden test sets and stored predictions: needed on workers only, never served.
+# Hidden test sets: on workers only, never served; may be mounted read-only (the pixel caches go elsewhere then).
 ZOOBOARD_DATA_DIR = Path(env.str("ZOOBOARD_DATA_DIR", default=str(VAR_DIR / "data")))
+# Each worker's own decoded pixels (evaluator/engine/pixel_cache.py); empty: beside the test set
+ZOOBOARD_CACHE_DIR = env.str("ZOOBOARD_CACHE_DIR", default="")
+ZOOBOARD_STORAGE = env.str("ZOOBOARD_STORAGE", default="local")
+if ZOOBOARD_STORAGE == "local":
+    _uploads = {"BACKEND": "django.core.files.storage.FileSystemStorage"}  # MEDIA_ROOT
+    _predictions = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env.str("ZOOBOARD_PREDICTIONS_DIR", default=str(ZOOBOARD_DATA_DIR / "predictions")),
+            "allow_overwrite": True,  # an evaluation run again replaces its predictions
+        },
+    }
+elif ZOOBOARD_STORAGE == "s3":
+    _bucket = {
+        "bucket_name": env.str("ZOOBOARD_S3_BUCKET", default="") or None,
+        "endpoint_url": env.str("ZOOBOARD_S3_ENDPOINT_URL", default="") or None,  # MinIO, Ceph, R2...: its URL
+        "region_name": env.str("ZOOBOARD_S3_REGION", default="") or None,
+        # empty: boto3 finds them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, an instance role...)
+        "access_key": env.str("ZOOBOARD_S3_ACCESS_KEY", default="") or None,
+        "secret_key": env.str("ZOOBOARD_S3_SECRET_KEY", default="") or None,
+        "default_acl": None,
+        "querystring_auth": True,  # nothing here is public: a URL, if one is ever made, is signed
+    }
+    if _bucket["bucket_name"] is None:
+        raise ImproperlyConfigured("ZOOBOARD_STORAGE=s3 needs ZOOBOARD_S3_BUCKET")
+    _uploads = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**_bucket, "location": "uploads"}}
+    _predictions = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_bucket, "location": "predictions", "file_overwrite": True},
+    }
+else:
+    raise ImproperlyConfigured(f"ZOOBOARD_STORAGE must be local or s3, not {ZOOBOARD_STORAGE!r}")
+STORAGES = {
+    "default": _uploads,
+    "predictions": _predictions,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 ZOOBOARD_MAX_UPLOAD_MB = positive_int("ZOOBOARD_MAX_UPLOAD_MB", 500)
 ZOOBOARD_BATCH_SIZE = positive_int("ZOOBOARD_BATCH_SIZE", 256)
 # Slices smaller than this are shown to staff only: per-example labels must not leak through tiny slices.

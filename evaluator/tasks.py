@@ -8,6 +8,7 @@ import socket
 import sys
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 from celery import shared_task
@@ -17,7 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.celery import EVALUATE_TASK, RESCORE_TASK
-from evaluator import worker_life  # noqa: F401  (the reaper thread and the pool processes' death signal)
+from evaluator import (
+    stored,
+    worker_life,  # noqa: F401  (the reaper thread and the pool processes' death signal)
+)
 from evaluator.database import CONNECTION_ERRORS, fresh_connection, retrying
 from evaluator.engine.evaluation import predict, score
 from evaluator.engine.rescoring import rescore
@@ -35,8 +39,10 @@ PROGRESS_EVERY_SECONDS = 1.0
 DEVICE_BROKEN_EXIT_STATUS = 70  # EX_SOFTWARE
 
 
-def predictions_path(submission_id: int) -> Path:
-    return settings.ZOOBOARD_DATA_DIR / "predictions" / f"{submission_id}.npz"
+def pixel_cache_dir(testset_name: str) -> Path | None:
+    """Where this worker keeps a test set's decoded pixels: ZOOBOARD_CACHE_DIR where the test sets are mounted
+    read-only, else beside the test set."""
+    return Path(settings.ZOOBOARD_CACHE_DIR) / testset_name if settings.ZOOBOARD_CACHE_DIR else None
 
 
 def worker_name() -> str:
@@ -96,21 +102,21 @@ def _fail(submission_id: int, attempt: int, message: str) -> None:
 def _run(submission: Submission, attempt: int, stopper) -> None:
     root = testset_root(settings.ZOOBOARD_DATA_DIR, submission.testset.name, submission.testset.version)
     recipe = Recipe.from_dict(submission.preprocessing)
-    source = ModelSource(
-        Path(submission.model_file.path) if submission.model_file else None, submission.model_identifier
-    )
-    evaluation = predict(
-        source,
-        submission.model_format,
-        recipe,
-        root,
-        predictions_path=predictions_path(submission.pk),
-        batch_size=settings.ZOOBOARD_BATCH_SIZE,
-        on_progress=_progress_reporter(submission.pk, attempt),
-        precision=settings.ZOOBOARD_PRECISION,
-        latency_runs=settings.ZOOBOARD_LATENCY_RUNS,
-        stopper=stopper,
-    )
+    with stored.model_file(submission.model_file) as model_path:
+        evaluation = predict(
+            ModelSource(model_path, submission.model_identifier),
+            submission.model_format,
+            recipe,
+            root,
+            batch_size=settings.ZOOBOARD_BATCH_SIZE,
+            on_progress=_progress_reporter(submission.pk, attempt),
+            precision=settings.ZOOBOARD_PRECISION,
+            latency_runs=settings.ZOOBOARD_LATENCY_RUNS,
+            stopper=stopper,
+            pixel_cache=pixel_cache_dir(submission.testset.name),
+        )
+    stopper.check()
+    stored.save_predictions(submission.pk, evaluation.predictions)
     to_scoring = Submission.objects.filter(pk=submission.pk, attempts=attempt, status=Status.RUNNING)
     fields = {"progress_done": submission.progress_total, "provider": evaluation.provider}
     moved = retrying(
@@ -181,10 +187,10 @@ def rescore_label_set(testset_name: str, label_set_name: str, version: int | Non
         )
     done = Submission.objects.filter(testset=testset, status=Status.DONE).select_related("testset")
     submissions = {submission.pk: submission for submission in done}
-    files = {pk: predictions_path(pk) for pk in submissions}
+    loaders = {pk: partial(stored.load_predictions, pk) for pk in submissions}
     count = 0
     with ranking.deferred():  # the board is re-ranked once, after every result is stored
-        for submission_id, scores in rescore(files, root, manifest, info, settings.ZOOBOARD_MIN_SLICE):
+        for submission_id, scores in rescore(loaders, root, manifest, info, settings.ZOOBOARD_MIN_SLICE):
             Result.objects.store(submissions[submission_id], {info.name: scores})
             count += 1
     seconds = time.perf_counter() - started

@@ -26,7 +26,7 @@ from django.urls import Resolver404, URLResolver, get_resolver, resolve
 from django.utils.regex_helper import normalize
 from scipy import stats
 
-from evaluator.tasks import predictions_path
+from evaluator.stored import save_predictions
 from leaderboard.models import Status, Submission
 from tests.test_disclosure import evaluated, raw_truth, values_per_label_set
 
@@ -107,7 +107,7 @@ def world(cifar10, alice, bob, staff, real_predictions, cifar10_root, settings):
     for owner, model in ((alice, "resnet20"), (bob, "resnet8")):
         submission = evaluated(cifar10, owner, f"{owner.username}'s {model}", real_predictions(model), cifar10_root)
         submission.model_file.save("model.onnx", ContentFile(b"an uploaded model"))
-        real_predictions(model).save(predictions_path(submission.pk))
+        save_predictions(submission.pk, real_predictions(model))
         done[owner.username] = (submission, real_predictions(model))
     failed = Submission.objects.create(owner=alice, testset=cifar10, name="alice's broken model", preprocessing={})
     failed.move_to(Status.RUNNING)
@@ -123,7 +123,7 @@ def world(cifar10, alice, bob, staff, real_predictions, cifar10_root, settings):
             [str(settings.ZOOBOARD_DATA_DIR).encode(), quote(str(settings.ZOOBOARD_DATA_DIR)).encode()],
         ),
         Secret("MEDIA_ROOT", [str(settings.MEDIA_ROOT).encode(), quote(str(settings.MEDIA_ROOT)).encode()]),
-        Secret("the predictions folder", [str(predictions_path(0).parent).encode()]),
+        Secret("the predictions folder", [str(settings.STORAGES["predictions"]["OPTIONS"]["location"]).encode()]),
         Secret("alice's error message", as_text(ERROR), {"alice", "staff"}),
         Secret("bob's hidden submission", as_text(hidden.name), {"bob", "staff"}),
     ]

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from evaluator.engine.scoring import score_all
-from evaluator.tasks import predictions_path
+from evaluator.stored import save_predictions
 from leaderboard.importing import import_testset
 from leaderboard.models import Result, Status, Submission
 from plugins.annotations.cleanlab import CORRECTABLE, NON_AGREEMENT
@@ -33,7 +33,7 @@ def evaluated(cifar10_here, alice, settings, real_predictions):
     submissions = {}
     for name in ("resnet20", "resnet8"):
         submission = Submission.objects.create(owner=alice, testset=cifar10_here, name=name, preprocessing={})
-        real_predictions(name).save(predictions_path(submission.pk))
+        save_predictions(submission.pk, real_predictions(name))
         submission.move_to(Status.RUNNING)
         submission.move_to(Status.SCORING)
         Result.objects.store(submission, score_all(real_predictions(name), root, TestSetManifest.load(root)))

@@ -43,18 +43,19 @@ def predict(
     format_name: str,
     recipe: Recipe,
     testset_root: Path,
-    predictions_path: Path | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
     precision: str = "auto",
     latency_runs: int = LATENCY_RUNS,
     stopper: Stopper | None = None,
+    pixel_cache: Path | None = None,
 ) -> Evaluation:
-    """Loads the model and streams the test set through it once; stores the predictions if given a path.
+    """Loads the model and streams the test set through it once (the caller stores the predictions).
 
     on_progress(done, total) is called as examples are predicted; it may raise to stop the run.
     precision: auto, float32 or bfloat16, for predictors that can choose (see StreamingPredictor).
     stopper: lets another thread end the run (see stopping.py); its reason is what this raises then.
+    pixel_cache: the folder of the test set's decoded pixels (default: beside the test set, see pixel_cache.py).
     """
     stopper = stopper or Stopper()
     manifest = TestSetManifest.load(testset_root)
@@ -73,7 +74,7 @@ def predict(
             predictor = model_format.load(source, recipe, num_classes)
         stopper.attach(predictor)
         with _timed(seconds, "pixels"):
-            pixels = cached_pixels(testset_root, manifest, recipe)
+            pixels = cached_pixels(testset_root, manifest, recipe, folder=pixel_cache)
         with _timed(seconds, "precision"):
             precision_record = _settle_precision(predictor, pixels, testset_root, manifest, recipe, precision)
         with _timed(seconds, "run"):
@@ -81,8 +82,6 @@ def predict(
         with _timed(seconds, "latency"):
             measure = latency_runs and len(pixels)
             latency = batch1_latency(predictor, pixels, recipe, num_classes, latency_runs) if measure else None
-    if predictions_path is not None:
-        predictions.save(predictions_path)
     efficiency = {
         **_cost(model_format, source, recipe, num_classes),
         "throughput": round(total / seconds["run"], 1) if seconds["run"] else None,

@@ -18,15 +18,22 @@ from plugins.recipe import Recipe
 from plugins.testset import TestSetManifest
 
 
-def cache_path(root: Path, manifest: TestSetManifest, recipe: Recipe) -> Path:
-    return root / "cache" / f"v{manifest.version}-{recipe.geometry_key()}-{recipe.input_size}px.u8"
+def cache_path(root: Path, manifest: TestSetManifest, recipe: Recipe, folder: Path | None = None) -> Path:
+    """folder: where the cache lives, default the test set's own cache/ (a test set mounted read-only needs
+    another: ZOOBOARD_CACHE_DIR)."""
+    name = f"v{manifest.version}-{recipe.geometry_key()}-{recipe.input_size}px.u8"
+    return (folder if folder is not None else root / "cache") / name
 
 
 def cached_pixels(
-    root: Path, manifest: TestSetManifest, recipe: Recipe, on_image: Callable[[int], None] | None = None
+    root: Path,
+    manifest: TestSetManifest,
+    recipe: Recipe,
+    on_image: Callable[[int], None] | None = None,
+    folder: Path | None = None,
 ) -> np.ndarray:
-    """uint8 [N, S, S, 3] in the test set's order, built on first use."""
-    path = cache_path(root, manifest, recipe)
+    """uint8 [N, S, S, 3] in the test set's order, built on first use (in folder, see cache_path)."""
+    path = cache_path(root, manifest, recipe, folder)
     shape = (manifest.num_examples, recipe.input_size, recipe.input_size, 3)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 from evaluator.engine.scoring import DEFAULT_MIN_SLICE, score_label_set, slice_masks
@@ -11,14 +12,25 @@ from plugins.testset import LabelSetData, LabelSetInfo, TestSetManifest
 
 
 def rescore(
-    prediction_files: dict[int, Path],
+    stored: dict[int, Callable[[], Predictions | None]],
     root: Path,
     manifest: TestSetManifest,
     info: LabelSetInfo,
     min_slice: int = DEFAULT_MIN_SLICE,
 ) -> Iterator[tuple[int, dict]]:
-    """Yields (submission id, score) for every stored prediction file that exists."""
+    """Yields (submission id, score) for every submission whose stored predictions its loader finds (a loader
+    returns None where there are none): the caller decides where they are kept (evaluator/stored.py)."""
     masks = slice_masks(root, manifest, LabelSetData.load(root, info))
-    for submission_id, path in prediction_files.items():
-        if path.exists():
-            yield submission_id, score_label_set(Predictions.load(path), root, manifest, info, min_slice, masks)
+    for submission_id, load in stored.items():
+        predictions = load()
+        if predictions is not None:
+            yield submission_id, score_label_set(predictions, root, manifest, info, min_slice, masks)
+
+
+def from_files(paths: dict[int, Path]) -> dict[int, Callable[[], Predictions | None]]:
+    """Loaders of predictions kept as files (benchmarks, tests)."""
+    return {submission_id: partial(_load_file, path) for submission_id, path in paths.items()}
+
+
+def _load_file(path: Path) -> Predictions | None:
+    return Predictions.load(path) if path.exists() else None

@@ -78,10 +78,14 @@ class Worker(ServiceProcess):
         extra_env: dict[str, str] | None = None,
         extra_arguments: tuple[str, ...] = (),
         log_name: str = "worker",
+        prefix: tuple[str, ...] = (),
     ):
+        """prefix: what runs the worker's command (another host's network namespace, say); it must exec it, so
+        that the process started is the worker's main process."""
         self.queue, self.media_dir = queue, scratch / "media"
         spec = WorkerSpec(name=queue, queue=queue, concurrency=1)
         command = worker_command(spec, ["--without-mingle", "--without-gossip", "-l", "info", *extra_arguments])
+        command = [*prefix, *command]
         env = {**service_env(queue, scratch, data_dir), **(extra_env or {})}
         super().__init__(log_name, command, env, scratch)
         self.wait_for(lambda: "ready." in self.log_path.read_text())
@@ -114,8 +118,8 @@ def _alive(pid: int) -> bool:
 
 
 class Gunicorn(ServiceProcess):
-    def __init__(self, queue: str, scratch: Path, data_dir: Path, port: int):
-        env = service_env(queue, scratch, data_dir)
+    def __init__(self, queue: str, scratch: Path, data_dir: Path, port: int, extra_env: dict[str, str] | None = None):
+        env = {**service_env(queue, scratch, data_dir), **(extra_env or {})}
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
             cwd=REPO,
