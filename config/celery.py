@@ -14,3 +14,4 @@ app.autodiscover_tasks(["evaluator"])
 
 EVALUATE_TASK = "evaluator.evaluate_submission"
 RESCORE_TASK = "evaluator.rescore_label_set"
+HOUSEKEEPING_TASK = "evaluator.housekeeping"  # run by the periodic scheduler (CELERY_BEAT_SCHEDULE)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files: no CDN
+    "django_celery_beat",  # the periodic scheduler's timetable, in the database, editable in the admin
     "leaderboard",
     "evaluator",  # for its management command and tasks; it has no models
 ]
@@ -218,6 +219,18 @@ ZOOBOARD_REAPER_INTERVAL = positive_int("ZOOBOARD_REAPER_INTERVAL", 20)
 ZOOBOARD_MAX_ATTEMPTS = positive_int("ZOOBOARD_MAX_ATTEMPTS", 2)
 ZOOBOARD_RESEND_AFTER = positive_int("ZOOBOARD_RESEND_AFTER", 600)  # a queued message no worker took: sent again
 CELERY_TASK_DEFAULT_QUEUE = ZOOBOARD_CPU_QUEUE
+# The periodic scheduler (`celery -A config beat`, one per deployment): housekeeping on a CPU worker. The reaper
+# needs no scheduler: it is a thread of every worker. The timetable below is written into django-celery-beat's
+# tables when the scheduler starts; staff may change or pause it in the admin.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+ZOOBOARD_HOUSEKEEPING_INTERVAL = positive_int("ZOOBOARD_HOUSEKEEPING_INTERVAL", 3600)
+CELERY_BEAT_SCHEDULE = {
+    "housekeeping": {
+        "task": "evaluator.housekeeping",
+        "schedule": float(ZOOBOARD_HOUSEKEEPING_INTERVAL),
+        "options": {"queue": ZOOBOARD_CPU_QUEUE, "expires": ZOOBOARD_HOUSEKEEPING_INTERVAL},
+    },
+}
 # A message is acknowledged after its task ends, so a lost worker's message comes back; a second delivery finds
 # the submission held (or finished) and does nothing. Recovery itself is the reaper's, not the broker's.
 CELERY_TASK_ACKS_LATE = True

@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from functools import partial
+from importlib import import_module
 from pathlib import Path
 
 from celery import shared_task
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config.celery import EVALUATE_TASK, RESCORE_TASK
+from config.celery import EVALUATE_TASK, HOUSEKEEPING_TASK, RESCORE_TASK
 from evaluator import (
     stored,
     worker_life,  # noqa: F401  (the reaper thread and the pool processes' death signal)
@@ -27,7 +28,7 @@ from evaluator.engine.evaluation import predict, score
 from evaluator.engine.rescoring import rescore
 from evaluator.lease import Cancelled, LeaseLost, Watchdog, too_slow
 from leaderboard import ranking
-from leaderboard.models import Result, Status, Submission, TestSet
+from leaderboard.models import ApiToken, Result, Status, Submission, TestSet
 from leaderboard.models.submissions import Claim, fail
 from plugins.contracts import ModelSource
 from plugins.errors import SubmissionError
@@ -204,3 +205,14 @@ def rescore_label_set(testset_name: str, label_set_name: str, version: int | Non
         "without_predictions": len(submissions) - count,
         "seconds": round(seconds, 2),
     }
+
+
+@shared_task(name=HOUSEKEEPING_TASK)
+def housekeeping() -> dict:
+    """What expires, removed: API tokens past their expiry (they no longer authenticate, but their rows stayed)
+    and signed-out sessions past theirs. Sent by the periodic scheduler (config/settings.py)."""
+    tokens, _ = ApiToken.objects.filter(expiry__lt=timezone.now()).delete()
+    sessions = import_module(settings.SESSION_ENGINE).SessionStore
+    sessions.clear_expired()
+    log.info("housekeeping: %d expired API tokens removed, expired sessions cleared", tokens)
+    return {"expired_tokens": tokens}
