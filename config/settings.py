@@ -20,6 +20,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # HTTPS in production; the demo serves plain http on 127.0.0.1, so all of these are off unless set. With them set
 # (README, Accounts and tokens), `manage.py check --deploy --fail-level WARNING` passes.
 SECURE_SSL_REDIRECT = strict_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's health check asks over plain http, from inside
 SECURE_HSTS_SECONDS = whole_number("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = strict_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = strict_bool("SECURE_HSTS_PRELOAD", False)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leaderboard.views import accounts, boards, submissions
+from leaderboard.views import accounts, boards, health, submissions
 
 urlpatterns = [
     path("", boards.index, name="index"),
@@ -11,4 +11,5 @@ urlpatterns = [
     path("submissions/<int:pk>/cancel/", submissions.cancel, name="submission-cancel"),
     path("account/tokens/", accounts.api_tokens, name="api-tokens"),
     path("account/tokens/revoke/", accounts.revoke_token, name="api-token-revoke"),
+    path("healthz", health.health, name="health"),
 ]
