@@ -40,10 +40,14 @@ PROGRESS_EVERY_SECONDS = 1.0
 DEVICE_BROKEN_EXIT_STATUS = 70  # EX_SOFTWARE
 
 
-def pixel_cache_dir(testset_name: str) -> Path | None:
-    """Where this worker keeps a test set's decoded pixels: ZOOBOARD_CACHE_DIR where the test sets are mounted
-    read-only, else beside the test set."""
-    return Path(settings.ZOOBOARD_CACHE_DIR) / testset_name if settings.ZOOBOARD_CACHE_DIR else None
+def pixel_cache_dir(testset_name: str, root: Path) -> Path | None:
+    """Where this worker keeps a test set's decoded pixels: ZOOBOARD_CACHE_DIR if set; else beside the test set
+    (None), unless the test sets are mounted read-only, then in this host's own ZOOBOARD_VAR_DIR."""
+    if settings.ZOOBOARD_CACHE_DIR:
+        return Path(settings.ZOOBOARD_CACHE_DIR) / testset_name
+    if os.access(root, os.W_OK):
+        return None
+    return Path(settings.VAR_DIR) / "pixel-cache" / testset_name
 
 
 def worker_name() -> str:
@@ -114,7 +118,7 @@ def _run(submission: Submission, attempt: int, stopper) -> None:
             precision=settings.ZOOBOARD_PRECISION,
             latency_runs=settings.ZOOBOARD_LATENCY_RUNS,
             stopper=stopper,
-            pixel_cache=pixel_cache_dir(submission.testset.name),
+            pixel_cache=pixel_cache_dir(submission.testset.name, root),
         )
     stopper.check()
     stored.save_predictions(submission.pk, evaluation.predictions)

@@ -55,7 +55,7 @@ def answers(address: str, port: int, namespace: str | None = None) -> bool:
 @dataclass
 class Host:
     """One worker host: a network namespace, the address it sees this machine at (`gateway`), its own, and its
-    own folders (its read-only copy of the hidden test sets, and a writable scratch folder)."""
+    own folder (its read-only copy of the hidden test sets, and its var folder)."""
 
     name: str
     namespace: str
@@ -68,10 +68,6 @@ class Host:
     @property
     def data_dir(self) -> Path:
         return self.folder / "data"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.folder / "cache"
 
     def prefix(self) -> tuple[str, ...]:
         """Runs a command on this host: in its namespace, under its own host name (so that a worker's name,
@@ -113,7 +109,6 @@ class Network:
         copy = host.folder / "data-copy"
         shutil.copytree(data_source, copy)
         host.data_dir.mkdir(parents=True)
-        host.cache_dir.mkdir(parents=True)
         _run("mount", "--bind", str(copy), str(host.data_dir))
         host.mounted.append(host.data_dir)
         _run("mount", "-o", "remount,bind,ro", str(host.data_dir))

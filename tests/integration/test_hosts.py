@@ -57,8 +57,7 @@ def cluster(request, django_db_setup, data_dir, tmp_path, alice, cifar10):
                 **store.env(host.gateway),
                 "DATABASE_URL": database.format(address=host.gateway),
                 "CELERY_BROKER_URL": broker.format(address=host.gateway),
-                "ZOOBOARD_DATA_DIR": str(host.data_dir),
-                "ZOOBOARD_CACHE_DIR": str(host.cache_dir),
+                "ZOOBOARD_DATA_DIR": str(host.data_dir),  # read-only: the decoded pixels go to its own var folder
                 "ZOOBOARD_MEDIA_DIR": str(host.folder / "no-media"),  # never used: uploads are in the store
             }
             worker = Worker(queue, host.folder, host.data_dir, env, log_name=f"worker-{name}", prefix=host.prefix())
@@ -152,4 +151,6 @@ def test_two_hosts_evaluate_ten_models_once_and_finish_what_a_killed_host_began(
     assert len(store.names("uploads/")) == 10
     for host, _ in workers.values():
         assert not any(path.suffix == ".npz" and "predictions" in str(path) for path in host.folder.rglob("*"))
+        # each host decoded the test set once, into its own var folder (its copy of the test set is read-only)
+        assert len(list((host.folder / "var" / "pixel-cache" / "cifar10").glob("*.u8"))) == 1
     connection.close()
