@@ -98,7 +98,7 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # process's own is correct too, only less shared. By default the same server as the throttles, or a memory store
 # of its own, apart from theirs, so that a burst of pages cannot evict a throttle's count.
 CACHES["boards"] = env.cache_url(
-    "BOARD_CACHE_URL", default=env.str("CACHE_URL", default="") or "locmemcache://boards?MAX_ENTRIES=5000"
+    "BOARD_CACHE_URL", default=env.str("CACHE_URL", default="") or "locmemcache://boards?MAX_ENTRIES=1000"
 )
 
 AUTH_PASSWORD_VALIDATORS = [

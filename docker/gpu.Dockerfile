@@ -11,7 +11,7 @@ WORKDIR /app
 COPY requirements-base.txt requirements-gpu.txt ./
 RUN pip install --no-cache-dir -r requirements-gpu.txt
 COPY . .
-RUN useradd --system --home /var/lib/zooboard zooboard \
+RUN useradd --system --uid 10001 --user-group --home /var/lib/zooboard zooboard \
     && mkdir -p /var/lib/zooboard /srv/uploads /srv/predictions /srv/cache /srv/data \
     && chown zooboard /var/lib/zooboard /srv/uploads /srv/predictions /srv/cache /srv/data
 USER zooboard

@@ -1,10 +1,12 @@
 """Health checks of the containers in docker/compose.yaml: `python docker/healthcheck.py site|worker|scheduler`,
-exit status 0 when healthy.
+exit status 0 when healthy, else a line saying why (shown by `docker inspect`).
 
-- site: GET /healthz on this container's gunicorn answers 200 (it reads the database), asked for by the first
-  of ALLOWED_HOSTS (Django refuses other Host headers);
-- worker: every Celery worker of this container answers a ping through the broker;
-- scheduler: the periodic timetable is in the database (django-celery-beat writes it when beat starts).
+- site: GET /healthz on this container's gunicorn answers 200 (it reads the database); asked for as localhost,
+  which the compose file adds to ALLOWED_HOSTS;
+- worker: every Celery worker of this container answers a ping through the broker: the workers a
+  `manage.py workers` set started (the children of the container's first process), or that process itself;
+- scheduler: the container's first process is `celery beat`, and the timetable it keeps in the database is
+  there and enabled.
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ import os
 import socket
 import sys
 import urllib.request
+from pathlib import Path
 
 TIMEOUT = 10
+# the container's first process, and the site's port; other values only for tests/integration/test_health.py
+FIRST = int(os.environ.get("HEALTHCHECK_PID", "1"))
+PORT = int(os.environ.get("HEALTHCHECK_PORT", "8000"))
 
 
-def site() -> bool:
-    host = os.environ.get("ALLOWED_HOSTS", "localhost").split(",")[0].strip() or "localhost"
-    request = urllib.request.Request("http://127.0.0.1:8000/healthz", headers={"Host": host})
+def site() -> str | None:
+    request = urllib.request.Request(f"http://127.0.0.1:{PORT}/healthz", headers={"Host": "localhost"})
     with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-        return response.status == 200
+        return None if response.status == 200 else f"/healthz answered {response.status}"
 
 
 def _django() -> None:
@@ -32,21 +37,43 @@ def _django() -> None:
     django.setup()
 
 
-def worker() -> bool:
+def _command(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
+def _node_names() -> set[str]:
+    """The Celery node names of the workers this container runs (`-n NAME@%h`), with %h as the host name."""
+    children = Path(f"/proc/{FIRST}/task/{FIRST}/children").read_text().split()
+    names = set()
+    for pid in [FIRST, *map(int, children)]:
+        command = _command(pid)
+        if "worker" in command and "-n" in command:
+            names.add(command[command.index("-n") + 1].replace("%h", socket.gethostname()))
+    return names
+
+
+def worker() -> str | None:
     _django()
     from config.celery import app
 
-    here = socket.gethostname()
-    replies = app.control.ping(timeout=TIMEOUT)
-    return any(name.endswith(f"@{here}") for reply in replies for name in reply)
+    expected = _node_names()
+    if not expected:
+        return "no Celery worker runs in this container"
+    answered = {name for reply in app.control.ping(destination=sorted(expected), timeout=TIMEOUT) for name in reply}
+    missing = expected - answered
+    return f"no answer from {', '.join(sorted(missing))}" if missing else None
 
 
-def scheduler() -> bool:
+def scheduler() -> str | None:
+    if "beat" not in _command(FIRST):
+        return "celery beat is not this container's process"
     _django()
     from django.conf import settings
     from django_celery_beat.models import PeriodicTask
 
-    return PeriodicTask.objects.filter(name__in=list(settings.CELERY_BEAT_SCHEDULE)).exists()
+    names = list(settings.CELERY_BEAT_SCHEDULE)
+    enabled = PeriodicTask.objects.filter(name__in=names, enabled=True).count()
+    return None if enabled == len(names) else f"{len(names) - enabled} scheduled task(s) missing or disabled"
 
 
 CHECKS = {"site": site, "worker": worker, "scheduler": scheduler}
@@ -55,7 +82,7 @@ if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in CHECKS:
         sys.exit(f"usage: healthcheck.py {'|'.join(CHECKS)}")
     try:
-        healthy = CHECKS[sys.argv[1]]()
-    except Exception as error:  # any failure is "unhealthy", said in one line for `docker inspect`
-        sys.exit(f"unhealthy: {type(error).__name__}: {error}")
-    sys.exit(0 if healthy else "unhealthy")
+        why = CHECKS[sys.argv[1]]()
+    except Exception as error:  # any failure is "unhealthy", said in one line
+        why = f"{type(error).__name__}: {error}"
+    sys.exit(f"unhealthy: {why}" if why else 0)

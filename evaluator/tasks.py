@@ -120,8 +120,6 @@ def _run(submission: Submission, attempt: int, stopper) -> None:
             stopper=stopper,
             pixel_cache=pixel_cache_dir(submission.testset.name, root),
         )
-    stopper.check()
-    stored.save_predictions(submission.pk, evaluation.predictions)
     to_scoring = Submission.objects.filter(pk=submission.pk, attempts=attempt, status=Status.RUNNING)
     fields = {"progress_done": submission.progress_total, "provider": evaluation.provider}
     moved = retrying(
@@ -132,6 +130,8 @@ def _run(submission: Submission, attempt: int, stopper) -> None:
     )
     if not moved:
         raise _why_not_held(submission.pk)
+    # only once this attempt holds the submission in SCORING: a lost attempt never replaces the winner's file
+    stored.save_predictions(submission.pk, evaluation.predictions)
     score(evaluation, root, settings.ZOOBOARD_MIN_SLICE)
     stopper.check()
     timings = {key: round(value, 3) for key, value in evaluation.seconds.items()}

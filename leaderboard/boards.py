@@ -22,7 +22,7 @@ from django import forms
 from django.db.models import F, FloatField, OuterRef, Subquery, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Lower
-from django.http import StreamingHttpResponse
+from django.http import QueryDict, StreamingHttpResponse
 from rest_framework.utils.encoders import JSONEncoder
 
 from leaderboard import board_cache
@@ -434,14 +434,22 @@ def board_body(query: BoardQuery, shown: Board, count: int, request=None) -> dic
     }
 
 
-def export_response(query: BoardQuery, export: str, key: str) -> StreamingHttpResponse:
-    """Every row of the filtered, sorted board, streamed as CSV or JSON, as this user may see them; kept in the
-    cache under `key` (leaderboard/board_cache.py) once sent whole."""
+def export_response(query: BoardQuery, export: str, label_sets) -> StreamingHttpResponse:
+    """Every row of the filtered, sorted board, streamed as CSV or JSON, as this user may see them. The whole
+    board in its own order (what most downloads are) is kept in the cache once sent whole (leaderboard/
+    board_cache.py; label_sets: the test set's, read first); other views are made each time, so that a thousand
+    filters cannot fill the cache with a copy of the board each."""
     name = f"{query.testset.name}-{query.label_set.name}-v{query.label_set.version}.{export}"
     lines, content_type = (
         (query.csv_lines, "text/csv; charset=utf-8") if export == "csv" else (query.json_chunks, "application/json")
     )
-    response = StreamingHttpResponse(board_cache.stream(key, lines), content_type=content_type)
+    if query.in_board_order:
+        board = QueryDict(mutable=True)
+        board.update({"label_set": query.label_set.name, "version": str(query.label_set.version)})
+        body = board_cache.stream(board_cache.key(export, label_sets, board, query.user, query.testset.pk), lines)
+    else:
+        body = lines()
+    response = StreamingHttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

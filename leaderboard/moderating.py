@@ -53,6 +53,8 @@ def _set(submission: Submission, actor, action: Action, reason: str, **values) -
         )
         if VISIBILITY & set(values):
             ranking.submission_changed(submission)
+        else:  # the baseline badge and pin: nothing moves, but the boards as served change
+            ranking.restamp(submission.results.values_list("label_set_id", flat=True))
     return True
 
 

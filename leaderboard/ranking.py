@@ -235,8 +235,8 @@ def _interval_ranks(ranked: list[_Ranked], lower_is_better: bool) -> list[int]:
 
 def _pair_key(row: _Ranked, following: _Ranked | None) -> str:
     """What the pair's test depends on: the neighbour, and when either result was last written."""
-    if following is None:
-        return ""
+    if following is None:  # the last entry: no test, but its copies (_copies) follow its result
+        return f"-:{row.changed_at}"
     # the small-slice setting too: whether the crossing is public depends on it (`manage.py rank` after a change)
     return f"{following.result_id}:{row.changed_at}:{following.changed_at}:{minimum()}"
 

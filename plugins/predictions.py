@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +44,8 @@ class Predictions:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial.npz")
+        # a name of its own: two writers (an attempt and the one that took over) never share the partial file
+        partial = path.with_name(f"{path.stem}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}.npz")
         np.savez(partial, top_classes=self.top_classes, top_probs=self.top_probs, probs=self.probs)
         partial.replace(path)  # readers never see half a file
 

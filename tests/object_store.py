@@ -3,12 +3,14 @@ bucket; what ZOOBOARD_STORAGE=s3 points at (S3 itself, MinIO, Ceph... in product
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
-from tests.integration.processes import ServiceProcess
+from tests.integration.processes import REPO, ServiceProcess
 
 S3_ACCESS_KEY, S3_SECRET_KEY = "zooboard-test", "zooboard-test-secret"
 
@@ -54,23 +56,22 @@ class ObjectStore(ServiceProcess):
         }
 
     def settings(self) -> dict:
-        """STORAGES as config/settings.py makes them for ZOOBOARD_STORAGE=s3, for this process."""
-        bucket = {
-            "bucket_name": self.bucket,
-            "endpoint_url": f"http://127.0.0.1:{self.port}",
-            "region_name": "us-east-1",
-            "access_key": S3_ACCESS_KEY,
-            "secret_key": S3_SECRET_KEY,
-            "default_acl": None,
-        }
-        return {
-            "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**bucket, "location": "uploads"}},
-            "predictions": {
-                "BACKEND": "storages.backends.s3.S3Storage",
-                "OPTIONS": {**bucket, "location": "predictions", "file_overwrite": True},
-            },
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
+        """STORAGES as config/settings.py makes them from this store's environment (ZOOBOARD_STORAGE=s3...),
+        read from a fresh process: the settings' own S3 branch, not a copy of it."""
+        script = (
+            "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; import django; "
+            "django.setup(); from django.conf import settings; print(json.dumps(settings.STORAGES))"
+        )
+        made = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=REPO,
+            env={**os.environ, **self.env("127.0.0.1")},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return json.loads(made.stdout.strip().splitlines()[-1])
 
     def names(self, prefix: str) -> list[str]:
         listed = self.client().list_objects_v2(Bucket=self.bucket, Prefix=prefix)

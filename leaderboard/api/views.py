@@ -155,10 +155,10 @@ class TestSetViewSet(viewsets.ReadOnlyModelViewSet):
                 query = BoardQuery.parse(testset, params, user)
             except BoardError as error:
                 raise (NotFound if error.status == 404 else ValidationError)(str(error)) from None
-            return export_response(query, export, board_cache.key(export, label_sets, params, user))
+            return export_response(query, export, label_sets)
         here = request.build_absolute_uri(request.path)  # the page's links name it
         answer = board_cache.get_or_make(
-            board_cache.key("api", label_sets, params, user, here), lambda: _board_page(testset, request)
+            board_cache.key("api", label_sets, params, user, testset.pk, here), lambda: _board_page(testset, request)
         )
         if "error" in answer:
             raise (NotFound if answer["status"] == 404 else ValidationError)(answer["error"])

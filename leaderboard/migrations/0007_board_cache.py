@@ -83,6 +83,7 @@ class Migration(migrations.Migration):
             name="entry_counts",
             field=models.JSONField(
                 default=list,
+                editable=False,
                 help_text="the distinct counts of its entries' results, kept when it is re-ranked: whether any entry withholds a figure from a sort (leaderboard/boards.py) is known without reading every result",
             ),
         ),

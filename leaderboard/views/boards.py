@@ -73,9 +73,9 @@ def leaderboard(request, name: str):
         except BoardError as error:
             part = {"status": error.status, "error": str(error), "label_set": request.GET.get("label_set")}
         else:
-            return export_response(query, export, board_cache.key(export, label_sets, request.GET, request.user))
+            return export_response(query, export, label_sets)
     else:
-        key = board_cache.key("page", label_sets, request.GET, request.user)
+        key = board_cache.key("page", label_sets, request.GET, request.user, testset.pk)
         part = board_cache.get_or_make(key, lambda: _board_part(testset, request.GET, request.user))
     context = {
         "testset": testset,
