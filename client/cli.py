@@ -1,8 +1,14 @@
-"""zooboard submit | status | cancel | leaderboard | quota: the REST API from a terminal, with rich output."""
+"""zooboard submit | status | results | cancel | leaderboard | quota: the REST API from a terminal, with rich
+output.
+
+Exit status: 0 done; 1 the evaluation failed, or the server refused the request or could not be reached; 2 what
+was named does not exist (a test set, a label set, a submission) or the command line is wrong."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import sys
@@ -39,10 +45,12 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("--json", action="store_true", help="print the API's JSON instead of tables")
     commands = main.add_subparsers(dest="command", required=True)
 
-    submit = commands.add_parser("submit", help="upload an ONNX model for evaluation")
-    submit.add_argument("model", type=Path)
+    submit = commands.add_parser("submit", help="submit an ONNX file or a timm model for evaluation")
+    submit.add_argument("model", help="an ONNX file, or a timm identifier: timm:NAME[.TAG]")
+    submit.add_argument("--weights", type=Path, help="with timm:NAME, the model's weights as a .safetensors file")
     submit.add_argument("--testset", required=True)
     submit.add_argument("--name", default="")
+    submit.add_argument("--architecture", default="", help="the architecture family (e.g. resnet), for filtering")
     for key in RECIPE_KEYS:
         submit.add_argument(f"--{key.replace('_', '-')}", dest=key, nargs=3 if key in ("mean", "std") else None)
     submit.add_argument("--wait", action="store_true", help="follow the evaluation to its end")
@@ -50,6 +58,10 @@ def parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="a submission's status and results")
     status.add_argument("id", type=int)
     status.add_argument("--wait", action="store_true")
+
+    results = commands.add_parser("results", help="a submission's figures under every label set")
+    results.add_argument("id", type=int)
+    results.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
     cancel = commands.add_parser("cancel", help="cancel a queued or running evaluation")
     cancel.add_argument("id", type=int)
@@ -71,16 +83,23 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    client = ZooboardClient(args.url, args.token)
+    client = ZooboardClient(args.url, args.token, warn=lambda message: say(f"zooboard: {message}"))
     try:
         if args.command == "submit":
+            client.testset(args.testset)  # an unknown test set is "not found" (exit 2), before any upload
             recipe = {key: getattr(args, key) for key in RECIPE_KEYS if getattr(args, key) is not None}
-            submission = client.submit(args.model, args.testset, args.name, recipe)
-            errors.print(f"submission {submission['id']} queued: {submission['name']}")
+            identifier, model = (args.model, args.weights) if args.model.startswith("timm:") else ("", Path(args.model))
+            if args.weights is not None and not identifier:
+                say("zooboard: --weights goes with a timm identifier (timm:NAME); an ONNX file holds its weights")
+                return 2
+            submission = client.submit(args.testset, model, identifier, args.name, recipe, args.architecture)
+            say(f"submission {submission['id']} queued: {submission['name']}")
             if submission.get("quota"):
                 errors.print(quota_line(submission["quota"]), markup=False, highlight=False)
         elif args.command == "quota":
             return show_quota(client.quota(args.testset), args.json)
+        elif args.command == "results":
+            return show_results(client.submission(args.id), "json" if args.json else args.format)
         elif args.command in ("status", "cancel"):
             submission = client.submission(args.id) if args.command == "status" else client.cancel(args.id)
         else:
@@ -90,20 +109,45 @@ def main(argv: list[str] | None = None) -> int:
             submission = follow(client, submission)
         return show_submission(submission, args.json)
     except ClientError as error:
-        errors.print(f"zooboard: {error}", markup=False, highlight=False)
-        return 1
+        say(f"zooboard: {error}")
+        return 2 if error.status == 404 else 1
+
+
+def say(message: str) -> None:
+    errors.print(message, markup=False, highlight=False)
 
 
 def follow(client: ZooboardClient, submission: dict) -> dict:
-    """Polls the submission until it finishes, with a progress bar on stderr."""
+    """Polls the submission until it finishes: a progress bar on a terminal, else a line on stderr whenever the
+    status changes or another tenth of the examples is done (a log, a pipe, CI)."""
+    if not errors.is_terminal:
+        return _follow_in_lines(client, submission)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=errors, transient=True) as progress:
         bar = progress.add_task(submission["status"], total=submission["progress"]["total"] or None)
         while submission["status"] not in FINISHED:
-            time.sleep(1.0)
+            time.sleep(POLL_SECONDS)
             submission = client.submission(submission["id"])
             progress.update(bar, description=submission["status"], completed=submission["progress"]["done"])
     return submission
+
+
+POLL_SECONDS = 1.0
+
+
+def _follow_in_lines(client: ZooboardClient, submission: dict) -> dict:
+    said = None
+    while True:
+        done, total = submission["progress"]["done"], submission["progress"]["total"]
+        tenth = done * 10 // total if total else 0
+        if (submission["status"], tenth) != said:
+            said = (submission["status"], tenth)
+            counted = f" {done}/{total} ({done * 100 // total}%)" if total and submission["status"] == "running" else ""
+            say(f"submission {submission['id']}: {submission['status']}{counted}")
+        if submission["status"] in FINISHED:
+            return submission
+        time.sleep(POLL_SECONDS)
+        submission = client.submission(submission["id"])
 
 
 def show_submission(submission: dict, as_json: bool) -> int:
@@ -117,13 +161,56 @@ def show_submission(submission: dict, as_json: bool) -> int:
         table = Table(title=f"{result['label_set']} labels (v{result['label_set_version']})")
         table.add_column("metric")
         table.add_column("value", justify="right")
+        table.add_column("95% interval", justify="right")
         losses = set(result.get("lower_is_better", []))
         for key, value in result["metrics"].items():
-            table.add_row(key, metric_text(value, key in losses))
+            low, high = result.get("intervals", {}).get(key) or (None, None)
+            table.add_row(key, metric_text(value, key in losses), interval_text(low, high, key in losses))
         console.print(table)
     if submission.get("efficiency"):
         console.print(cost_table(submission["efficiency"]))
     return 1 if submission["status"] == "failed" else 0
+
+
+def show_results(submission: dict, form: str) -> int:
+    """A submission's figures: one row per label set and metric, with the 95% interval where there is one."""
+    rows = [
+        (result["label_set"], result["label_set_version"], key, value, *(result["intervals"].get(key) or (None, None)))
+        for result in submission["results"]
+        for key, value in result["metrics"].items()
+    ]
+    if form == "json":
+        console.print_json(
+            json.dumps({"id": submission["id"], "status": submission["status"], "results": submission["results"]})
+        )
+    elif form == "csv":
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(["label_set", "version", "metric", "value", "low", "high"])
+        writer.writerows(rows)
+        sys.stdout.write(text.getvalue())
+    else:
+        if not rows:
+            say(f"submission {submission['id']} is {submission['status']}: no results yet")
+        losses = {key for result in submission["results"] for key in result.get("lower_is_better", [])}
+        table = Table(title=f"{submission['name']} (submission {submission['id']})")
+        for title in ("label set", "metric", "value", "95% interval"):
+            table.add_column(title, justify="right" if title in ("value", "95% interval") else "left")
+        for label_set, version, key, value, low, high in rows:
+            table.add_row(
+                f"{label_set} v{version}",
+                key,
+                metric_text(value, key in losses),
+                interval_text(low, high, key in losses),
+            )
+        console.print(table)
+    return 1 if submission["status"] == "failed" else 0
+
+
+def interval_text(low, high, lower_is_better: bool) -> str:
+    if low is None or high is None:
+        return "–"
+    return f"{metric_text(low, lower_is_better)} – {metric_text(high, lower_is_better)}"
 
 
 def cost_table(cost: dict) -> Table:
@@ -195,6 +282,8 @@ def show_leaderboard(board: dict, as_json: bool) -> int:
     table.add_column("submitter")
     for column in metric_columns:
         table.add_column(column["title"], justify="right")
+        if column is metric_columns[0]:
+            table.add_column("95% interval", justify="right")
     for title in ("params", "GMACs", "images/s"):
         table.add_column(title, justify="right")
     for row in board["rows"]:
@@ -202,6 +291,9 @@ def show_leaderboard(board: dict, as_json: bool) -> int:
         values = [
             metric_text(row["metrics"].get(column["metric"]), column["lower_is_better"]) for column in metric_columns
         ]
+        headline = metric_columns[0]
+        low, high = (row.get("intervals") or {}).get(headline["metric"]) or (None, None)
+        values.insert(1, interval_text(low, high, headline["lower_is_better"]))
         marks = (" [baseline]" if row.get("baseline") else "") + (" ≈ next" if row.get("tied_with_next") else "")
         table.add_row(
             str(row["rank"]),
@@ -248,5 +340,10 @@ def rate(value) -> str:
     return "–" if value is None else f"{value:,.0f}"
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The `zooboard` command that `pip install ./client` installs."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -115,6 +115,14 @@ class TestSetViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TestSetSerializer
     lookup_field = "name"
 
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:  # DRF's "No TestSet matches the given query." names nothing the caller typed
+            name = str(self.kwargs.get(self.lookup_field, ""))[:60]
+            names = ", ".join(TestSet.objects.order_by("name").values_list("name", flat=True)) or "none yet"
+            raise NotFound(f"no test set is named {name!r} (test sets: {names})") from None
+
     def perform_content_negotiation(self, request, force=False):
         try:
             return super().perform_content_negotiation(request, force)
