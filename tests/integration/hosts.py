@@ -107,7 +107,7 @@ class Network:
             _run("ip", "netns", "exec", namespace, *command)
         # its own copy of the hidden test sets, mounted read-only as a worker host would have it
         copy = host.folder / "data-copy"
-        shutil.copytree(data_source, copy)
+        shutil.copytree(data_source / "testsets", copy / "testsets")  # the test sets only: nothing of other tests
         host.data_dir.mkdir(parents=True)
         _run("mount", "--bind", str(copy), str(host.data_dir))
         host.mounted.append(host.data_dir)
