@@ -21,7 +21,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from django.core.cache import caches
+from django.http import QueryDict, StreamingHttpResponse
 
+from leaderboard.boards import FILTERS, BoardQuery
 from leaderboard.disclosure import minimum, sees_everything
 
 TIMEOUT = 600  # seconds: a page outlives no deploy (new plugin columns) by more than this
@@ -30,8 +32,7 @@ PIECE = 64 * 1024  # a cached export is sent in pieces of this many characters
 T = TypeVar("T")
 
 # what a board reads from a request (leaderboard/boards.py), but the export format, which `kind` says
-PARAMETERS = ("label_set", "version", "sort", "order", "page", "per_page")
-PARAMETERS += ("model_format", "arch", "params_min", "params_max", "owner", "since", "until", "q")
+PARAMETERS = ("label_set", "version", "sort", "order", "page", "per_page", *FILTERS)
 
 
 def _cache():
@@ -69,3 +70,23 @@ def stream(key: str, make: Callable[[], Iterator[str]]) -> Iterator[str]:
         made.append(piece)
         yield piece
     _cache().set(key, "".join(made), TIMEOUT)
+
+
+def export_response(query: BoardQuery, export: str, label_sets) -> StreamingHttpResponse:
+    """Every row of the filtered, sorted board, streamed as CSV or JSON, as this user may see them. The whole
+    board in its own order (what most downloads are) is kept in the cache once sent whole (label_sets: the test
+    set's, read first); other views are made each time, so that a thousand filters cannot fill the cache with a
+    copy of the board each."""
+    name = f"{query.testset.name}-{query.label_set.name}-v{query.label_set.version}.{export}"
+    lines, content_type = (
+        (query.csv_lines, "text/csv; charset=utf-8") if export == "csv" else (query.json_chunks, "application/json")
+    )
+    if query.in_board_order:
+        board = QueryDict(mutable=True)
+        board.update({"label_set": query.label_set.name, "version": str(query.label_set.version)})
+        body = stream(key(export, label_sets, board, query.user, query.testset.pk), lines)
+    else:
+        body = lines()
+    response = StreamingHttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -22,10 +22,8 @@ from django import forms
 from django.db.models import F, FloatField, OuterRef, Subquery, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Lower
-from django.http import QueryDict, StreamingHttpResponse
 from rest_framework.utils.encoders import JSONEncoder
 
-from leaderboard import board_cache
 from leaderboard.columns import board_columns, headline_column, is_loss
 from leaderboard.disclosure import Board, board, sees_everything, withheld_reason
 from leaderboard.models import BoardEntry, LabelSet, Result, TestSet
@@ -432,26 +430,6 @@ def board_body(query: BoardQuery, shown: Board, count: int, request=None) -> dic
         "baselines": [row_dict(row) for row in query.shown(query.baselines()).rows],
         "rows": [row_dict(row) for row in shown.rows],
     }
-
-
-def export_response(query: BoardQuery, export: str, label_sets) -> StreamingHttpResponse:
-    """Every row of the filtered, sorted board, streamed as CSV or JSON, as this user may see them. The whole
-    board in its own order (what most downloads are) is kept in the cache once sent whole (leaderboard/
-    board_cache.py; label_sets: the test set's, read first); other views are made each time, so that a thousand
-    filters cannot fill the cache with a copy of the board each."""
-    name = f"{query.testset.name}-{query.label_set.name}-v{query.label_set.version}.{export}"
-    lines, content_type = (
-        (query.csv_lines, "text/csv; charset=utf-8") if export == "csv" else (query.json_chunks, "application/json")
-    )
-    if query.in_board_order:
-        board = QueryDict(mutable=True)
-        board.update({"label_set": query.label_set.name, "version": str(query.label_set.version)})
-        body = board_cache.stream(board_cache.key(export, label_sets, board, query.user, query.testset.pk), lines)
-    else:
-        body = lines()
-    response = StreamingHttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 def _csv_header(metrics: list[str], beside: list[tuple[LabelSet, str]]) -> list[str]:

@@ -28,7 +28,7 @@ from leaderboard.api.quota import (
 from leaderboard.api.renderers import CSVRenderer
 from leaderboard.api.schemas import BOARD_PARAMETERS, LeaderboardSerializer
 from leaderboard.api.serializers import SubmissionCreateSerializer, SubmissionSerializer, TestSetSerializer
-from leaderboard.boards import EXPORTS, BoardError, BoardQuery, board_body, export_response
+from leaderboard.boards import EXPORTS, BoardError, BoardQuery, board_body
 from leaderboard.models import InvalidTransition, Status, Submission, TestSet
 from leaderboard.quotas import SubmissionRefused, quota_for
 from leaderboard.submitting import create_submission
@@ -162,15 +162,20 @@ class TestSetViewSet(viewsets.ReadOnlyModelViewSet):
             try:
                 query = BoardQuery.parse(testset, params, user)
             except BoardError as error:
-                raise (NotFound if error.status == 404 else ValidationError)(str(error)) from None
-            return export_response(query, export, label_sets)
+                raise _refusal(error.status, str(error)) from None
+            return board_cache.export_response(query, export, label_sets)
         here = request.build_absolute_uri(request.path)  # the page's links name it
         answer = board_cache.get_or_make(
             board_cache.key("api", label_sets, params, user, testset.pk, here), lambda: _board_page(testset, request)
         )
         if "error" in answer:
-            raise (NotFound if answer["status"] == 404 else ValidationError)(answer["error"])
+            raise _refusal(answer["status"], answer["error"])
         return Response(answer["body"])
+
+
+def _refusal(status: int, message: str) -> Exception:
+    """A board's BoardError as DRF answers it: 404 or 400, with its sentence."""
+    return (NotFound if status == 404 else ValidationError)(message)
 
 
 def _board_page(testset: TestSet, request) -> dict:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.db.models import Count
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 
 from leaderboard import board_cache
-from leaderboard.boards import EXPORTS, ROW_FIELDS, BoardError, BoardQuery, Row, export_response
+from leaderboard.boards import EXPORTS, ROW_FIELDS, BoardError, BoardQuery, Row
 from leaderboard.charts import cost_points
 from leaderboard.columns import board_columns
 from leaderboard.disclosure import board
@@ -21,7 +22,7 @@ def index(request):
     label_sets = list(
         LabelSet.objects.filter(is_current=True).select_related("testset").order_by("testset__name", "pk")
     )
-    key = board_cache.key("index", label_sets, request.GET, request.user)
+    key = board_cache.key("index", label_sets, QueryDict(), request.user)  # it reads no parameter
     boards = board_cache.get_or_make(key, lambda: _boards(label_sets, request.user))
     return render(request, "leaderboard/index.html", {"boards": boards})
 
@@ -73,7 +74,7 @@ def leaderboard(request, name: str):
         except BoardError as error:
             part = {"status": error.status, "error": str(error), "label_set": request.GET.get("label_set")}
         else:
-            return export_response(query, export, label_sets)
+            return board_cache.export_response(query, export, label_sets)
     else:
         key = board_cache.key("page", label_sets, request.GET, request.user, testset.pk)
         part = board_cache.get_or_make(key, lambda: _board_part(testset, request.GET, request.user))
