@@ -14,4 +14,5 @@ app.autodiscover_tasks(["evaluator"])
 
 EVALUATE_TASK = "evaluator.evaluate_submission"
 RESCORE_TASK = "evaluator.rescore_label_set"
+EXPORTS_TASK = "evaluator.make_board_exports"  # after a re-ranking (leaderboard/board_cache.py)
 HOUSEKEEPING_TASK = "evaluator.housekeeping"  # run by the periodic scheduler (CELERY_BEAT_SCHEDULE)

@@ -100,6 +100,13 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 CACHES["boards"] = env.cache_url(
     "BOARD_CACHE_URL", default=env.str("CACHE_URL", default="") or "locmemcache://boards?MAX_ENTRIES=1000"
 )
+# Whole-board exports made by a worker once a board is re-ranked, so that no download waits for a big board's to
+# be made: only worth it where the site reads the cache the workers write (not a process's own memory).
+ZOOBOARD_EXPORTS_AHEAD = env.bool(
+    "ZOOBOARD_EXPORTS_AHEAD",
+    default=CACHES["boards"]["BACKEND"].rsplit(".", 1)[0]
+    not in ("django.core.cache.backends.locmem", "django.core.cache.backends.dummy"),
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

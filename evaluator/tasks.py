@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config.celery import EVALUATE_TASK, HOUSEKEEPING_TASK, RESCORE_TASK
+from config.celery import EVALUATE_TASK, EXPORTS_TASK, HOUSEKEEPING_TASK, RESCORE_TASK
 from evaluator import (
     stored,
     worker_life,  # noqa: F401  (the reaper thread and the pool processes' death signal)
@@ -27,7 +27,7 @@ from evaluator.database import CONNECTION_ERRORS, fresh_connection, retrying
 from evaluator.engine.evaluation import predict, score
 from evaluator.engine.rescoring import rescore
 from evaluator.lease import Cancelled, LeaseLost, Watchdog, too_slow
-from leaderboard import ranking
+from leaderboard import board_cache, ranking
 from leaderboard.models import ApiToken, Result, Status, Submission, TestSet
 from leaderboard.models.submissions import Claim, fail
 from plugins.contracts import ModelSource
@@ -211,12 +211,25 @@ def rescore_label_set(testset_name: str, label_set_name: str, version: int | Non
     }
 
 
+@shared_task(name=EXPORTS_TASK)
+def make_board_exports(testset_id: int) -> int:
+    """The test set's whole-board exports, made ahead once its boards are re-ranked (leaderboard/ranking.py)."""
+    started = time.perf_counter()
+    made = board_cache.make_exports(testset_id)
+    log.info("made %d board exports of test set %s in %.1f s", made, testset_id, time.perf_counter() - started)
+    return made
+
+
 @shared_task(name=HOUSEKEEPING_TASK)
 def housekeeping() -> dict:
     """What expires, removed: API tokens past their expiry (they no longer authenticate, but their rows stayed)
-    and signed-out sessions past theirs. Sent by the periodic scheduler (config/settings.py)."""
+    and signed-out sessions past theirs. And the boards' exports made ahead, kept alive (or made again, if the
+    cache dropped them). Sent by the periodic scheduler (config/settings.py)."""
     tokens, _ = ApiToken.objects.filter(expiry__lt=timezone.now()).delete()
     sessions = import_module(settings.SESSION_ENGINE).SessionStore
     sessions.clear_expired()
-    log.info("housekeeping: %d expired API tokens removed, expired sessions cleared", tokens)
-    return {"expired_tokens": tokens}
+    exports = 0
+    if settings.ZOOBOARD_EXPORTS_AHEAD:
+        exports = sum(board_cache.make_exports(pk) for pk in TestSet.objects.values_list("pk", flat=True))
+    log.info("housekeeping: %d expired API tokens removed, expired sessions cleared, %d exports made", tokens, exports)
+    return {"expired_tokens": tokens, "exports_made": exports}

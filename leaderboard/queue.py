@@ -7,7 +7,7 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
-from config.celery import EVALUATE_TASK, RESCORE_TASK, app
+from config.celery import EVALUATE_TASK, EXPORTS_TASK, RESCORE_TASK, app
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +43,19 @@ def enqueue_rescore(testset_name: str, label_set_name: str, version: int) -> boo
         log.exception("could not enqueue re-scoring of %s/%s v%s", testset_name, label_set_name, version)
         return False
     return True
+
+
+def enqueue_exports(testset_ids) -> None:
+    """Asks a worker to make the test sets' whole-board exports ahead (leaderboard/board_cache.py), where the
+    boards' cache is one the site shares with the workers. Best effort: a download the worker has not made
+    ahead is made when it is asked for, as without it."""
+    if not settings.ZOOBOARD_EXPORTS_AHEAD:
+        return
+    for testset_id in sorted(set(testset_ids)):
+        try:
+            app.send_task(EXPORTS_TASK, args=[testset_id], queue=settings.ZOOBOARD_CPU_QUEUE)
+        except Exception as error:
+            log.warning(
+                "the broker is unreachable (%s); test set %s's exports are made when asked for", error, testset_id
+            )
+            return

@@ -32,6 +32,7 @@ from django.db.models import F, TextField
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Cast
 
+from leaderboard import queue
 from leaderboard.columns import headline_column
 from leaderboard.disclosure import curve_examples, is_public_count, minimum
 from leaderboard.models import BoardEntry, LabelSet, Result, Status, Submission, TestSet, TieTest
@@ -110,7 +111,9 @@ def _flush_after_commit() -> None:
 
 def refresh(label_set_ids: Iterable[int]) -> None:
     """Re-ranks the boards, each in its own transaction (a savepoint inside the caller's) under its row lock,
-    taken in id order so that concurrent refreshes cannot deadlock."""
+    taken in id order so that concurrent refreshes cannot deadlock. Once the caller's transaction commits, a
+    worker makes their test sets' whole-board exports ahead (leaderboard/board_cache.py)."""
+    testsets = set()
     for pk in sorted(set(label_set_ids)):
         with transaction.atomic():
             label_set = LabelSet.objects.select_for_update().select_related("testset").filter(pk=pk).first()
@@ -120,13 +123,20 @@ def refresh(label_set_ids: Iterable[int]) -> None:
                 LabelSet.objects.filter(pk=pk).update(
                     board_stamp=uuid.uuid4(), entry_counts=[value or {} for value in counts.distinct()]
                 )
+                testsets.add(label_set.testset_id)
+    if testsets:
+        transaction.on_commit(lambda: queue.enqueue_exports(testsets))
 
 
 def restamp(label_set_ids: Iterable[int]) -> None:
     """The boards' cached pages are stale (leaderboard/board_cache.py): each gets a new stamp, seen by readers
-    when the caller's transaction commits, together with what changed."""
-    for pk in sorted(set(label_set_ids)):
+    when the caller's transaction commits, together with what changed; then their exports are made ahead."""
+    ids = sorted(set(label_set_ids))
+    for pk in ids:
         LabelSet.objects.filter(pk=pk).update(board_stamp=uuid.uuid4())
+    testsets = set(LabelSet.objects.filter(pk__in=ids).values_list("testset_id", flat=True))
+    if testsets:
+        transaction.on_commit(lambda: queue.enqueue_exports(testsets))
 
 
 def refresh_all() -> int:

@@ -17,7 +17,8 @@ from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from leaderboard import moderating, ranking
+from leaderboard import moderating, queue, ranking
+from leaderboard.board_cache import make_exports
 from leaderboard.models import BoardEntry, LabelSet, Result, Status, Submission
 
 ARCHITECTURES = ("resnet", "efficientnet", "vit")
@@ -675,3 +676,64 @@ def test_the_last_entrys_sort_values_follow_its_result(cifar10, alice, client):
     Result.objects.store(last, rescored)  # still last by top-1, now first by the loss
     assert names(api_rows(client)["rows"]) == ["First", "Last"]
     assert names(api_rows(client, sort="nll")["rows"]) == ["Last", "First"]
+
+
+# -- exports made ahead -------------------------------------------------------------------------------------
+
+EXPORT_URLS = (
+    "/testsets/cifar10/?format=csv",
+    "/testsets/cifar10/?label_set=clean&format=csv",
+    "/api/testsets/cifar10/leaderboard/?format=json",
+    "/api/testsets/cifar10/leaderboard/?label_set=clean&format=csv",
+)
+
+
+def test_exports_made_ahead_are_what_a_download_makes_and_are_served_without_the_board(board, client, staff):
+    """What a worker makes ahead is byte for byte what a download makes afresh, and a download then reads it from
+    the cache (no query of the board's entries); a change to the board makes new ones, not stale ones."""
+    caches["boards"].clear()
+    fresh = {url: streamed_any(client, url) for url in EXPORT_URLS}
+    caches["boards"].clear()
+    current = LabelSet.objects.filter(testset__name="cifar10", is_current=True)
+    testset_id = current[0].testset_id
+    assert make_exports(testset_id) == 2 * current.count()  # each current board, CSV and JSON
+    assert make_exports(testset_id) == 0  # kept alive, not made again
+    for url in EXPORT_URLS:
+        with CaptureQueriesContext(connection) as captured:
+            assert streamed_any(client, url) == fresh[url]
+        entries = [q["sql"] for q in captured if "leaderboard_boardentry" in q["sql"]]
+        assert not entries, f"{url} read the board: {entries[0][:200]}"
+
+    client.force_login(staff)  # staff see their own exports, never the public's made ahead
+    with CaptureQueriesContext(connection) as captured:
+        streamed_any(client, EXPORT_URLS[0])
+    assert any("leaderboard_boardentry" in q["sql"] for q in captured)
+    client.logout()
+
+    moderating.hide(Submission.objects.get(name=fresh_leader(fresh[EXPORT_URLS[0]])), staff, "a test")
+    assert make_exports(testset_id) == 2 * current.count()
+    hidden = streamed_any(client, EXPORT_URLS[0])
+    assert hidden != fresh[EXPORT_URLS[0]] and fresh_leader(hidden) != fresh_leader(fresh[EXPORT_URLS[0]])
+
+
+def fresh_leader(csv_text: str) -> str:
+    return next(csv.DictReader(io.StringIO(csv_text)))["name"]
+
+
+def test_a_rerank_asks_a_worker_for_the_exports_once_it_commits(
+    cifar10, alice, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(queue.app, "send_task", lambda name, args, queue: sent.append((name, args, queue)))
+    settings.ZOOBOARD_EXPORTS_AHEAD = True
+    with django_capture_on_commit_callbacks(execute=True):
+        make_entry(cifar10, alice, "A", top1=0.9, nll=0.5, clean=0.91)
+        assert sent == []  # not before the re-ranking commits: the worker would read the board before it
+    assert {(name, tuple(args), to) for name, args, to in sent} == {
+        ("evaluator.make_board_exports", (cifar10.pk,), settings.ZOOBOARD_CPU_QUEUE)
+    }
+    sent.clear()
+    settings.ZOOBOARD_EXPORTS_AHEAD = False  # the demo's own-memory cache: a worker's exports would not be seen
+    with django_capture_on_commit_callbacks(execute=True):
+        make_entry(cifar10, alice, "B", top1=0.8, nll=0.5)
+    assert sent == []

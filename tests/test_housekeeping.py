@@ -34,7 +34,7 @@ def test_housekeeping_removes_expired_tokens_and_sessions_only(alice):
     new.create()
     Session.objects.filter(session_key=old.session_key).update(expire_date=timezone.now() - timedelta(seconds=1))
 
-    assert housekeeping() == {"expired_tokens": 1}
+    assert housekeeping() == {"expired_tokens": 1, "exports_made": 0}
     assert set(ApiToken.objects.values_list("name", flat=True)) == {"live", "no expiry"}
     assert list(Session.objects.values_list("session_key", flat=True)) == [new.session_key]
     assert live.pk and forever.pk

@@ -1,0 +1,77 @@
+"""Whole-board exports made ahead for real: a re-ranking committed here sends the task through the broker, a
+real worker makes the exports into a Redis cache this process shares, and a download is then served from it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import caches
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+
+from leaderboard.board_cache import export_key
+from leaderboard.boards import EXPORTS, BoardQuery
+from leaderboard.models import Result, Status, Submission, TestSet
+from tests.integration.conftest import require_services
+from tests.integration.processes import Worker
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+BOARD_CACHE_URL = "redis://127.0.0.1:6379/13"  # keys name the boards' stamps (UUIDs): no run sees another's
+
+
+def store_done(testset, owner, name: str, top1: float) -> None:
+    """A done submission with an original-label result, stored (and committed) as a worker stores results."""
+    submission = Submission.objects.create(owner=owner, testset=testset, name=name, preprocessing={})
+    submission.move_to(Status.RUNNING)
+    submission.move_to(Status.SCORING)
+    metrics = {"top1": top1, "top5": min(1.0, top1 + 0.1), "nll": 1 - top1}
+    result = {
+        **{"version": 1, "protocol": "original", "headline": "top1", "metrics": metrics},
+        **{"intervals": {"top1": [top1 - 0.01, top1 + 0.01]}, "counts": {"scored": 10_000}},
+        **{"summaries": {}, "curves": {}, "correct": None, "per_example": None, "slices": {}},
+    }
+    Result.objects.store(submission, {"original": result})
+    submission.move_to(Status.DONE)
+
+
+def test_a_worker_makes_the_exports_a_reranking_asks_for(
+    django_db_setup, data_dir, tmp_path, cifar10, alice, settings, client
+):
+    require_services()
+    queue = f"exports-{uuid.uuid4().hex[:8]}"
+    worker = Worker(queue, tmp_path, data_dir, {"BOARD_CACHE_URL": BOARD_CACHE_URL})
+    settings.CACHES = {
+        **settings.CACHES,
+        "boards": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": BOARD_CACHE_URL},
+    }
+    settings.ZOOBOARD_EXPORTS_AHEAD = True
+    settings.ZOOBOARD_CPU_QUEUE = queue
+    try:
+        for index in range(5):
+            store_done(cifar10, alice, f"model-{index}", 0.5 + index / 20)  # each commits: a re-ranking each
+
+        testset = TestSet.objects.prefetch_related("label_sets").get(pk=cifar10.pk)
+        label_sets = testset.label_sets.all()  # the stamps of the last re-ranking, committed
+        query = BoardQuery.parse(testset, QueryDict(), AnonymousUser())
+        keys = {export: export_key(query, export, label_sets) for export in EXPORTS}
+        deadline = time.monotonic() + 60
+        while not all(caches["boards"].has_key(key) for key in keys.values()):
+            assert time.monotonic() < deadline, worker.log_path.read_text()[-3000:]
+            assert worker.is_alive(), worker.log_path.read_text()[-3000:]
+            time.sleep(0.1)
+
+        for export, lines in (("csv", query.csv_lines), ("json", query.json_chunks)):
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get("/testsets/cifar10/", {"format": export})
+                body = b"".join(response.streaming_content).decode()
+            assert not [q for q in captured if "leaderboard_boardentry" in q["sql"]], "made again, not the worker's"
+            assert body == "".join(lines())  # what the worker made is what this process makes from the board
+            assert "model-4" in body
+        assert "evaluator.make_board_exports" in worker.log_path.read_text()
+    finally:
+        worker.stop()
