@@ -8,6 +8,9 @@ from pathlib import Path
 
 import httpx
 
+# the model card the API takes at submit time (leaderboard/models/submissions.py: CARD_FIELDS)
+CARD_FIELDS = ("description", "paper_url", "code_url", "licence", "architecture")
+
 
 class ClientError(Exception):
     """What the server refused (its {"error": ...} sentence and status), or why it could not be reached
@@ -52,15 +55,16 @@ class ZooboardClient:
         identifier: str = "",
         name: str = "",
         preprocessing: dict | None = None,
-        architecture: str = "",
+        card: dict | None = None,
     ) -> dict:
-        """An ONNX file (model), or a timm identifier with or without its weights as safetensors (model)."""
+        """An ONNX file (model), or a timm identifier with or without its weights as safetensors (model). card: the
+        model card's fields (CARD_FIELDS), those given."""
         data = {
             "testset": testset,
             "name": name,
             "model_identifier": identifier,
-            "architecture": architecture,
             "preprocessing": json.dumps(preprocessing or {}),
+            **{key: value for key, value in (card or {}).items() if value},
         }
         if model is None:
             return self._request("POST", "submissions/", data=data)

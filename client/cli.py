@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from client.api import ClientError, ZooboardClient
+from client.api import CARD_FIELDS, ClientError, ZooboardClient
 
 FINISHED = {"done", "failed", "cancelled"}
 RECIPE_KEYS = (
@@ -50,7 +50,12 @@ def parser() -> argparse.ArgumentParser:
     submit.add_argument("--weights", type=Path, help="with timm:NAME, the model's weights as a .safetensors file")
     submit.add_argument("--testset", required=True)
     submit.add_argument("--name", default="")
-    submit.add_argument("--architecture", default="", help="the architecture family (e.g. resnet), for filtering")
+    card = submit.add_argument_group("model card", "shown on the submission's page; its owner may edit it there")
+    card.add_argument("--description", default="")
+    card.add_argument("--paper-url", default="", help="the paper (http or https)")
+    card.add_argument("--code-url", default="", help="the training code (http or https)")
+    card.add_argument("--licence", default="", help="of the weights, e.g. Apache-2.0")
+    card.add_argument("--architecture", default="", help="the architecture family (e.g. resnet), for filtering")
     for key in RECIPE_KEYS:
         submit.add_argument(f"--{key.replace('_', '-')}", dest=key, nargs=3 if key in ("mean", "std") else None)
     submit.add_argument("--wait", action="store_true", help="follow the evaluation to its end")
@@ -92,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.weights is not None and not identifier:
                 say("zooboard: --weights goes with a timm identifier (timm:NAME); an ONNX file holds its weights")
                 return 2
-            submission = client.submit(args.testset, model, identifier, args.name, recipe, args.architecture)
+            submission = client.submit(
+                args.testset, model, identifier, args.name, recipe, {key: getattr(args, key) for key in CARD_FIELDS}
+            )
             say(f"submission {submission['id']} queued: {submission['name']}")
             if submission.get("quota"):
                 errors.print(quota_line(submission["quota"]), markup=False, highlight=False)

@@ -42,6 +42,7 @@ ROW_FIELDS = (
     *("result__metrics", "result__intervals", "result__counts", "result__headline_metric"),
     *("submission__name", "submission__owner", "submission__owner__username", "submission__model_format"),
     *("submission__architecture", "submission__is_baseline", "submission__finished_at", "submission__efficiency"),
+    *("submission__paper_url", "submission__code_url"),
 )
 
 
@@ -296,7 +297,8 @@ class BoardQuery:
     def pages(self, count: int) -> int:
         return max(1, -(-count // self.per_page))
 
-    def page_rows(self, count: int) -> list[Row]:
+    def page_rows(self, count: int, beside_metrics: bool = True) -> list[Row]:
+        """beside_metrics=False: of the results beside, their headline only (all the web page shows of them)."""
         if self.page > self.pages(count):
             raise BoardError(f"page {self.page} is past the last page, {self.pages(count)}", 404)
         start = (self.page - 1) * self.per_page
@@ -304,12 +306,12 @@ class BoardQuery:
         # those rows with what they show: sorted and joined at once, PostgreSQL joined every entry first
         chosen = list(self.entries().values_list("pk", flat=True)[start : start + self.per_page])
         found = {entry.pk: entry for entry in self._selected(BoardEntry.objects.filter(pk__in=chosen))}
-        return self._rows([found[pk] for pk in chosen if pk in found])
+        return self._rows(_sharing_counts([found[pk] for pk in chosen if pk in found]), beside_metrics)
 
     def baselines(self) -> list[Row]:
         """The board's baselines, whatever the filters and page: pinned above the rows as references."""
         entries = self._board().filter(submission__is_baseline=True)
-        return self._rows(self._selected(entries).order_by("position")[:MAX_PER_PAGE])
+        return self._rows(_sharing_counts(self._selected(entries).order_by("position")[:MAX_PER_PAGE]))
 
     def _selected(self, entries):
         return entries.select_related("result", "submission__owner").only(*ROW_FIELDS)
@@ -453,6 +455,8 @@ def _csv_header(metrics: list[str], beside: list[tuple[LabelSet, str]]) -> list[
         "throughput",
         "latency_p50_ms",
         "finished_at",
+        "paper_url",
+        "code_url",
     ]
 
 
@@ -487,6 +491,8 @@ def _csv_row(row: dict, metrics: list[str], beside: list[tuple[LabelSet, str]]) 
         cost.get("throughput"),
         (cost.get("latency") or {}).get("p50_ms"),
         row["finished_at"].isoformat() if row["finished_at"] else "",
+        _cell(row["paper_url"]),
+        _cell(row["code_url"]),
     ]
 
 
@@ -496,6 +502,7 @@ EXPORT_FIELDS = (
     *("result__metrics", "result__intervals", "result__headline_metric"),
     *("submission_id", "submission__name", "submission__owner__username", "submission__model_format"),
     *("submission__architecture", "submission__is_baseline", "submission__finished_at", "submission__efficiency"),
+    *("submission__paper_url", "submission__code_url"),
 )
 
 
@@ -524,15 +531,11 @@ class _ExportedResult:
 
 class _ExportedSubmission:
     __slots__ = ("pk", "name", "owner", "model_format", "architecture", "is_baseline", "finished_at", "efficiency")
+    __slots__ += ("paper_url", "code_url")
 
-    def __init__(self, pk, name, owner, model_format, architecture, is_baseline, finished_at, efficiency):
+    def __init__(self, pk, name, owner, model_format, *rest):
         self.pk, self.name, self.owner, self.model_format = pk, name, _Owner(owner), model_format
-        self.architecture, self.is_baseline, self.finished_at, self.efficiency = (
-            architecture,
-            is_baseline,
-            finished_at,
-            efficiency,
-        )
+        (self.architecture, self.is_baseline, self.finished_at, self.efficiency, self.paper_url, self.code_url) = rest
 
 
 class _Owner:
@@ -540,6 +543,16 @@ class _Owner:
 
     def __init__(self, username: str):
         self.username = username
+
+
+def _sharing_counts(entries) -> list:
+    """The entries, their results' equal counts made one object: leaderboard/disclosure.py works out the
+    small-slice rule once per counts object, and a board's results share one or two sets of counts."""
+    entries, shared = list(entries), {}
+    for entry in entries:
+        counts = entry.result.counts
+        entry.result.counts = shared.setdefault(json.dumps(counts, sort_keys=True), counts)
+    return entries
 
 
 def _headline_metric(label_set: LabelSet) -> str:
@@ -599,6 +612,8 @@ def row_dict(shown_row) -> dict:
         "overtaken_at": shown_row.overtaken_at,
         "finished_at": submission.finished_at,
         "efficiency": submission.efficiency,
+        "paper_url": submission.paper_url,
+        "code_url": submission.code_url,
     }
 
 

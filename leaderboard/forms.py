@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django import forms
 
-from leaderboard.models import TestSet
+from leaderboard.models import CARD_FIELDS, Submission, TestSet
+from leaderboard.models.submissions import web_address
 from plugins.contracts import ModelSource
 from plugins.recipe import CHANNEL_ORDERS, INTERPOLATIONS, OUTPUT_KINDS, RECIPE_FIELDS, RESIZE_MODES
 
@@ -20,7 +21,18 @@ class SubmissionForm(forms.Form):
     name = forms.CharField(
         max_length=200, required=False, help_text="Leave empty to use the name in the model's metadata."
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000, help_text="Shown on its page."
+    )
+    paper_url = forms.CharField(label="Paper", required=False, max_length=500, validators=[web_address])
+    code_url = forms.CharField(label="Code", required=False, max_length=500, validators=[web_address])
+    licence = forms.CharField(required=False, max_length=100, help_text="Of the weights, e.g. Apache-2.0.")
+    architecture = forms.CharField(
+        label="Architecture family",
+        required=False,
+        max_length=100,
+        help_text="e.g. resnet; boards filter by it. Leave empty for what the model format finds.",
+    )
     model_file = forms.FileField(
         allow_empty_file=True,
         label="Model file",
@@ -50,6 +62,19 @@ class SubmissionForm(forms.Form):
             self.cleaned_data.get("model_identifier", "").strip(),
         )
 
+    def card(self) -> dict:
+        return {field: self.cleaned_data.get(field, "") for field in CARD_FIELDS}
+
     def recipe_values(self) -> dict:
         """Only what the submitter filled in: the rest comes from the model's metadata or the test set."""
         return {key: self.cleaned_data[key] for key in RECIPE_FIELDS if self.cleaned_data.get(key) not in (None, "")}
+
+
+class ModelCardForm(forms.ModelForm):
+    """The owner's edit of a submission's model card (the fields' own validators: lengths, web addresses)."""
+
+    class Meta:
+        model = Submission
+        fields = CARD_FIELDS
+        labels = {"paper_url": "Paper", "code_url": "Code", "architecture": "Architecture family"}
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}

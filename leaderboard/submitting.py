@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 
 from leaderboard import quotas
-from leaderboard.models import Submission, TestSet
+from leaderboard.models import CARD_FIELDS, Submission, TestSet
 from leaderboard.queue import enqueue_evaluation
 from plugins import registry
 from plugins.checksums import file_sha256
@@ -34,11 +35,12 @@ def create_submission(
     source: ModelSource,
     preprocessing: dict,
     model_format: str = "",
-    description: str = "",
-    architecture: str = "",
+    card: dict | None = None,
 ) -> Submission:
-    """Raises SubmissionError (nothing stored, nothing queued) when the model or its preprocessing is wrong, and
-    its SubmissionRefused when a quota, the in-flight cap or the duplicate check says no."""
+    """Raises SubmissionError (nothing stored, nothing queued) when the model, its preprocessing or its card
+    (CARD_FIELDS: the submitter's description, links, licence and architecture family) is wrong, and its
+    SubmissionRefused when a quota, the in-flight cap or the duplicate check says no."""
+    card = checked_card(card or {})
     if source.file is None and not source.identifier:
         raise SubmissionError("upload a model file or give a model identifier such as timm:resnet18")
     check_size(source)
@@ -54,8 +56,7 @@ def create_submission(
         owner=owner,
         testset=testset,
         name=name[:200],
-        description=description,
-        architecture=(architecture.strip() or info.family)[:100],
+        **{**card, "architecture": card.get("architecture") or info.family[:100]},
         model_format=model_format,
         model_identifier=source.identifier,
         preprocessing=recipe.to_dict(),
@@ -70,6 +71,22 @@ def create_submission(
     )
     _store(submission, source)
     return submission
+
+
+def checked_card(card: dict) -> dict:
+    """The model card's values, stripped and checked by the model's own fields (lengths, web addresses only);
+    SubmissionError names the first one that is wrong."""
+    unknown = set(card) - set(CARD_FIELDS)
+    if unknown:
+        fields = ", ".join(CARD_FIELDS)
+        raise SubmissionError(f"a model card has no field {sorted(unknown)[0]!r} (its fields: {fields})")
+    values = {name: str(value or "").strip() for name, value in card.items()}
+    try:
+        Submission(**values).clean_fields(exclude=[f.name for f in Submission._meta.fields if f.name not in values])
+    except ValidationError as error:
+        name, messages = next(iter(error.message_dict.items()))
+        raise SubmissionError(f"{name}: {' '.join(messages)}") from None
+    return values
 
 
 def _store(submission: Submission, source: ModelSource) -> None:

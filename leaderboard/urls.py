@@ -9,6 +9,7 @@ urlpatterns = [
     path("submissions/mine/", submissions.my_submissions, name="my-submissions"),
     path("submissions/<int:pk>/", submissions.detail, name="submission"),
     path("submissions/<int:pk>/cancel/", submissions.cancel, name="submission-cancel"),
+    path("submissions/<int:pk>/card/", submissions.edit_card, name="submission-card"),
     path("account/tokens/", accounts.api_tokens, name="api-tokens"),
     path("account/tokens/revoke/", accounts.revoke_token, name="api-token-revoke"),
     path("healthz", health.health, name="health"),

@@ -355,7 +355,7 @@ def test_the_cli_shows_the_quota_after_submitting_and_on_its_own(cifar10, alice,
 def test_a_row_the_database_refuses_leaves_no_file_behind(cifar10, alice, tmp_path, settings):
     source = ModelSource(tiny_model(tmp_path, 0.1))
     with pytest.raises(DataError):  # PostgreSQL text cannot hold NUL: the row fails after the file was written
-        create_submission(alice, cifar10, "tiny", source, {}, description="a NUL \x00 character")
+        create_submission(alice, cifar10, "tiny", source, {}, card={"description": "a NUL \x00 character"})
     assert not Submission.objects.exists()
     assert media_files(settings) == []
 

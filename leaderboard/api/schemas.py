@@ -123,6 +123,8 @@ class LeaderboardRowSerializer(serializers.Serializer):
     )
     finished_at = serializers.DateTimeField(allow_null=True)
     efficiency = serializers.DictField(help_text="what running the model cost (size, speed, memory) and where")
+    paper_url = serializers.CharField(help_text="the model card's paper link; empty when not given")
+    code_url = serializers.CharField(help_text="the model card's code link; empty when not given")
 
 
 class LeaderboardSerializer(serializers.Serializer):

@@ -136,6 +136,11 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "name",
             "owner",
             "testset",
+            "description",
+            "paper_url",
+            "code_url",
+            "licence",
+            "architecture",
             "model_format",
             "model_identifier",
             "preprocessing",
@@ -196,7 +201,18 @@ class SubmissionCreateSerializer(serializers.Serializer):
     # a CharField, not a SlugRelatedField: it refuses a NUL character before PostgreSQL is asked (a DataError)
     testset = serializers.CharField(help_text="the test set's name, e.g. cifar10")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=5000, help_text="the model card's text"
+    )
+    paper_url = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=500, help_text="the paper (http or https)"
+    )
+    code_url = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=500, help_text="the training code (http or https)"
+    )
+    licence = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=100, help_text="of the weights, e.g. Apache-2.0"
+    )
     model_format = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -29,7 +29,7 @@ from leaderboard.api.renderers import CSVRenderer
 from leaderboard.api.schemas import BOARD_PARAMETERS, LeaderboardSerializer
 from leaderboard.api.serializers import SubmissionCreateSerializer, SubmissionSerializer, TestSetSerializer
 from leaderboard.boards import EXPORTS, BoardError, BoardQuery, board_body
-from leaderboard.models import InvalidTransition, Status, Submission, TestSet
+from leaderboard.models import CARD_FIELDS, InvalidTransition, Status, Submission, TestSet
 from leaderboard.quotas import SubmissionRefused, quota_for
 from leaderboard.submitting import create_submission
 from plugins.contracts import ModelSource
@@ -67,8 +67,7 @@ class SubmissionViewSet(
                 source,
                 data["preprocessing"],
                 data["model_format"],
-                data["description"],
-                data["architecture"],
+                {field: data[field] for field in CARD_FIELDS},
             )
         except SubmissionRefused as refusal:
             return refusal_response(refusal, request)

@@ -13,11 +13,19 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.utils import timezone
 
 from leaderboard.models.testsets import TestSet
 from leaderboard.models.visibility import SubmissionQuerySet
+
+# a model card's links are shown as links: a web address only (not ftp:, and never javascript: or data:)
+web_address = URLValidator(schemes=["http", "https"], message="must be a web address (http:// or https://)")
+
+
+# what a submitter tells about the model, at submit time or later (leaderboard/views/submissions.py: edit_card)
+CARD_FIELDS = ("description", "paper_url", "code_url", "licence", "architecture")
 
 
 class Status(models.TextChoices):
@@ -61,7 +69,11 @@ class Submission(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
     testset = models.ForeignKey(TestSet, on_delete=models.PROTECT, related_name="submissions")
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    # the model card (with architecture below): the submitter's, shown on the submission page and the boards
+    description = models.TextField(blank=True, max_length=5000)
+    paper_url = models.CharField(blank=True, max_length=500, validators=[web_address], help_text="the paper, if any")
+    code_url = models.CharField(blank=True, max_length=500, validators=[web_address], help_text="the training code")
+    licence = models.CharField(blank=True, max_length=100, help_text="of the weights, e.g. Apache-2.0")
     model_format = models.CharField(max_length=50, default="onnx")
     model_file = models.FileField(upload_to=model_upload_path, blank=True)
     model_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
@@ -117,6 +129,8 @@ class Submission(models.Model):
                 condition=models.Q(status__in=["queued", "running", "scoring"]),
                 name="submission_in_flight",
             ),
+            # a board's pinned baselines, a handful among thousands (10 ms a page by a scan at 10,000)
+            models.Index(fields=["id"], condition=models.Q(is_baseline=True), name="submission_baseline"),
         ]
 
     def __str__(self) -> str:

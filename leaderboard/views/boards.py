@@ -97,7 +97,7 @@ def _board_part(testset: TestSet, params, user) -> dict:
     try:
         query = BoardQuery.parse(testset, params, user)
         count = query.count()
-        rows = query.page_rows(count)
+        rows = query.page_rows(count, beside_metrics=False)
     except BoardError as error:
         return {"status": error.status, "error": str(error), "label_set": params.get("label_set")}
     context = {

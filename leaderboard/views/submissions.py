@@ -1,16 +1,18 @@
-"""Submitting a model, following it, cancelling it."""
+"""Submitting a model, following it, cancelling it, editing its model card."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from leaderboard import moderating
+from leaderboard import moderating, ranking
 from leaderboard.disclosure import submission_figures
-from leaderboard.forms import SubmissionForm
+from leaderboard.forms import ModelCardForm, SubmissionForm
 from leaderboard.models import InvalidTransition, Status, Submission
 from leaderboard.quotas import SubmissionRefused, in_flight_count, max_in_flight, quota_for, quotas_for
 from leaderboard.submitting import create_submission
@@ -33,6 +35,7 @@ def detail(request, pk: int):
             # what this user may see of each result: leaderboard/disclosure.py
             "results": submission_figures(results, request.user, submission.testset.num_examples),
             "can_cancel": not submission.is_finished and (submission.owner == request.user or request.user.is_staff),
+            "can_edit_card": submission.owner == request.user,
         },
     )
 
@@ -49,7 +52,7 @@ def submit(request):
                 form.cleaned_data["name"],
                 form.model_source(),
                 form.recipe_values(),
-                description=form.cleaned_data["description"],
+                card=form.card(),
             )
         except SubmissionRefused as error:
             form.add_error(None, str(error))
@@ -100,3 +103,19 @@ def cancel(request, pk: int):
 def my_submissions(request):
     submissions = request.user.submissions.select_related("testset")
     return render(request, "leaderboard/mine.html", {"submissions": submissions})
+
+
+@login_required
+def edit_card(request, pk: int):
+    """The owner edits the model card; the boards that show the submission are stamped afresh (their cached pages
+    show its architecture and links). Anyone else: 404, as for a submission they may not see."""
+    submission = get_object_or_404(Submission, pk=pk, owner=request.user)
+    form = ModelCardForm(request.POST or None, instance=submission)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            ranking.restamp(submission.results.values_list("label_set_id", flat=True))
+        messages.success(request, "The model card is saved.")
+        return redirect(reverse("submission", args=[submission.pk]) + "#card")
+    status = 400 if form.errors else 200
+    return render(request, "leaderboard/card.html", {"form": form, "submission": submission}, status=status)

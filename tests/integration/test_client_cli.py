@@ -29,10 +29,15 @@ def zooboard(site, alice):
 
 
 def test_it_submits_waits_and_shows_the_result(cifar10, zooboard, model_path):
-    done = zooboard("--json", "submit", model_path("resnet8"), "--testset", "cifar10", "--wait")
+    card = ["--description", "MLPerf Tiny's ResNet-8", "--paper-url", "https://arxiv.org/abs/2106.07597"]
+    card += ["--code-url", "https://github.com/mlcommons/tiny", "--licence", "Apache-2.0", "--architecture", "resnet"]
+    done = zooboard("--json", "submit", model_path("resnet8"), "--testset", "cifar10", *card, "--wait")
     assert done.returncode == 0, done.stderr
     submission = json.loads(done.stdout)
     assert submission["status"] == "done"
+    assert [submission[key] for key in ("description", "paper_url", "code_url", "licence", "architecture")] == [
+        card[index] for index in range(1, len(card), 2)
+    ]
     assert round(submission["results"][0]["metrics"]["top1"] * 100, 1) == 75.5
     board = zooboard("leaderboard", "cifar10")
     assert board.returncode == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from leaderboard.models import TestSet
+from leaderboard.models import CARD_FIELDS, TestSet
 from leaderboard.submitting import create_submission
 from plugins.checksums import file_sha256
 from plugins.contracts import ModelSource
@@ -29,8 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--preprocessing", default="{}", help="recipe values as JSON")
         parser.add_argument("--once", action="store_true", help="skip a file this user already submitted")
         parser.add_argument("--architecture", default="", help="architecture family, e.g. resnet")
+        parser.add_argument("--description", default="")
+        parser.add_argument("--paper-url", default="")
+        parser.add_argument("--code-url", default="")
+        parser.add_argument("--licence", default="", help="of the weights, e.g. Apache-2.0")
 
-    def handle(self, model, weights, user, testset, name, format, preprocessing, once, architecture, **options):
+    def handle(self, model, weights, user, testset, name, format, preprocessing, once, **options):
         try:
             owner = get_user_model().objects.get(username=user)
             target = TestSet.objects.get(name=testset)
@@ -38,7 +42,8 @@ class Command(BaseCommand):
             if once and self._already_submitted(owner, target, source):
                 return
             recipe = json.loads(preprocessing)
-            submission = create_submission(owner, target, name, source, recipe, format, architecture=architecture)
+            card = {field: options[field] for field in CARD_FIELDS if options.get(field)}
+            submission = create_submission(owner, target, name, source, recipe, format, card)
         except (get_user_model().DoesNotExist, TestSet.DoesNotExist, SubmissionError, ValueError) as error:
             raise CommandError(f"cannot submit {model}: {error}") from None
         self.stdout.write(f"submission {submission.pk} queued: {submission.name}")
