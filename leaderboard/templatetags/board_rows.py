@@ -15,6 +15,7 @@ from leaderboard.templatetags.zooboard import giga, interval, metric, millions, 
 
 register = template.Library()
 DASH = "–"
+NOTE = '<tr class="tie-note"><td></td><td></td><td></td><td colspan="99">'  # under the Model column
 BASELINE = ' <span class="badge" title="a reference model marked by the moderators">baseline</span>'
 
 
@@ -31,6 +32,8 @@ def board_row(shown_row, shown, beside, query, pinned: bool = False) -> str:
         else ""
     )
     cells = [
+        f'<td class="pick"><input type="checkbox" name="id" value="{submission.pk}" '
+        f'aria-label="compare {escape(submission.name)}"></td>',
         f'<td class="num rank">{row.rank}</td><td class="num interval-rank">{row.interval_rank}</td>',
         f'<td><a href="{_submission_url(submission.pk)}">{escape(submission.name)}</a>'
         f"{_card_links(submission)}{BASELINE if submission.is_baseline else ''}{tie_mark}</td>"
@@ -44,15 +47,12 @@ def board_row(shown_row, shown, beside, query, pinned: bool = False) -> str:
     if query.in_board_order and not pinned:
         if shown_row.overtaken_at is not None:
             html += (
-                '<tr class="tie-note"><td></td><td></td><td colspan="99">↓ the next entry overtakes this one once '
+                f"{NOTE}↓ the next entry overtakes this one once "
                 f"{percent(shown_row.overtaken_at)} of the test set is originally mislabeled (label-noise curve)"
                 "</td></tr>"
             )
         if shown_row.tied_with_next:
-            html += (
-                '<tr class="tie-note"><td></td><td></td><td colspan="99">≈ statistically tied with the next entry '
-                f"({tie})</td></tr>"
-            )
+            html += f"{NOTE}≈ statistically tied with the next entry ({tie})</td></tr>"
     return mark_safe(html)
 
 

@@ -58,6 +58,14 @@ def metric(value, name: str) -> str:
 
 
 @register.filter
+def difference(value, name: str) -> str:
+    """A difference of two figures: accuracies and shares in percentage points, losses as plain numbers."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value):+.4f}" if is_loss(name) else f"{float(value) * 100:+.2f} pts"
+
+
+@register.filter
 def interval(pair) -> str:
     """[0.80, 0.82] -> '80.25–81.79'; nothing when absent."""
     if not pair or None in pair:

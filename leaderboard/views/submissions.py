@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from leaderboard import moderating, ranking
 from leaderboard.disclosure import submission_figures
 from leaderboard.forms import ModelCardForm, SubmissionForm
-from leaderboard.models import InvalidTransition, Status, Submission
+from leaderboard.models import BoardEntry, InvalidTransition, Status, Submission
 from leaderboard.quotas import SubmissionRefused, in_flight_count, max_in_flight, quota_for, quotas_for
 from leaderboard.submitting import create_submission
 from plugins.errors import SubmissionError
@@ -36,8 +36,32 @@ def detail(request, pk: int):
             "results": submission_figures(results, request.user, submission.testset.num_examples),
             "can_cancel": not submission.is_finished and (submission.owner == request.user or request.user.is_staff),
             "can_edit_card": submission.owner == request.user,
+            "badge": _badge_links(request, submission),
+            "leader": _leader(submission),
         },
     )
+
+
+def _leader(submission: Submission) -> Submission | None:
+    """The leader of the submission's test set's original-label board, to compare with (None: it is the leader)."""
+    entry = (
+        BoardEntry.objects.filter(
+            label_set__testset=submission.testset_id, label_set__name="original", label_set__is_current=True, position=1
+        )
+        .select_related("submission")
+        .first()
+    )
+    return entry.submission if entry is not None and entry.submission_id != submission.pk else None
+
+
+def _badge_links(request, submission: Submission) -> dict | None:
+    """The badge's address and a Markdown line for a README, where it is on a public board (views/badges.py)."""
+    on_board = BoardEntry.objects.filter(submission=submission, label_set__name="original", label_set__is_current=True)
+    if not on_board.exists() or not Submission.objects.public().filter(pk=submission.pk).exists():
+        return None
+    image = request.build_absolute_uri(reverse("submission-badge", args=[submission.pk]))
+    page = request.build_absolute_uri(reverse("submission", args=[submission.pk]))
+    return {"image": image, "markdown": f"[![Zooboard]({image})]({page})"}
 
 
 @login_required

@@ -34,3 +34,24 @@ def paired_mean_p(values_a: np.ndarray, values_b: np.ndarray) -> float:
     if np.all(differences == differences[0]):  # a constant difference: no variance, beyond doubt
         return 0.0
     return float(stats.ttest_1samp(differences, 0.0).pvalue)
+
+
+def paired_difference(values_a: np.ndarray, values_b: np.ndarray) -> tuple[float, float, float] | None:
+    """The mean per-example difference a - b over the examples both score (NaN elsewhere) and its 95% interval
+    (mean_with_interval)."""
+    a, b = np.asarray(values_a, dtype=np.float64), np.asarray(values_b, dtype=np.float64)
+    both = ~(np.isnan(a) | np.isnan(b))
+    return mean_with_interval(a[both] - b[both])
+
+
+def mean_with_interval(differences: np.ndarray) -> tuple[float, float, float] | None:
+    """The mean of paired differences and its 95% interval from the t distribution (scipy's ttest_1samp); None
+    with fewer than two. A constant difference has no spread: its interval is the difference itself."""
+    differences = np.asarray(differences, dtype=np.float64)
+    if len(differences) < 2:
+        return None
+    mean = float(differences.mean())
+    if np.all(differences == differences[0]):
+        return mean, mean, mean
+    interval = stats.ttest_1samp(differences, 0.0).confidence_interval(0.95)
+    return mean, float(interval.low), float(interval.high)
