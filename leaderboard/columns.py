@@ -56,3 +56,10 @@ def metric_title(metric: str) -> str:
     """The longest name a protocol gives the metric (its description, else its column title), else the key."""
     column = _described().get(metric)
     return (column.description or column.title) if column else metric
+
+
+def title_under(protocol: str, metric: str) -> str:
+    """The metric's column title under this protocol (the same metric is "Top-1" on one board, "Clean top-1" on
+    another), else metric_title()."""
+    column = next((c for c in board_columns(protocol) if c.metric == metric), None)
+    return column.title if column else metric_title(metric)

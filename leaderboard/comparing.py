@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from leaderboard.columns import board_columns, metric_title
+from leaderboard.columns import board_columns, title_under
 from leaderboard.disclosure import Figures, submission_figures
 from leaderboard.models import Submission
 from plugins.metrics.paired import TIE_P_VALUE, mcnemar_exact_p, mean_with_interval, paired_difference
@@ -46,6 +46,7 @@ class SlicePair:
 class LabelSetComparison:
     label_set: object
     headline: str
+    headline_title: str
     metrics: list[MetricPair]
     paired: tuple[float, float, float] | None = None  # a - b of the headline, and its 95% interval
     mcnemar_p: float | None = None
@@ -90,7 +91,7 @@ def _label_set(fa: Figures, fb: Figures, num_examples: int) -> LabelSetCompariso
     metrics = [
         MetricPair(
             name,
-            metric_title(name),
+            title_under(label_set.protocol, name),
             fa.metrics.get(name),
             fb.metrics.get(name),
             fa.intervals.get(name),
@@ -98,7 +99,8 @@ def _label_set(fa: Figures, fb: Figures, num_examples: int) -> LabelSetCompariso
         )
         for name in names
     ]
-    comparison = LabelSetComparison(label_set, headline, metrics, slices=_slices(fa, fb, headline))
+    title = title_under(label_set.protocol, headline)
+    comparison = LabelSetComparison(label_set, headline, title, metrics, slices=_slices(fa, fb, headline))
     if headline in fa.metrics and headline in fb.metrics:  # a headline withheld from this user stays withheld
         _pair(comparison, fa.result, fb.result, num_examples)
     return comparison

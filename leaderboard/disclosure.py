@@ -135,6 +135,7 @@ class Figures:
     slices: list = field(default_factory=list)
     staff_only: dict = field(default_factory=dict)
     slice_notes: list[str] = field(default_factory=list)
+    charts: dict = field(default_factory=dict)  # the submission page's (chart_figures)
 
     @property
     def counts(self) -> dict:
@@ -198,7 +199,37 @@ def submission_figures(results: list, user, num_examples: int) -> list[Figures]:
             {kind: value for kind, value in (("summaries", summary_reasons), ("slices", reasons)) if value}
         )
         figures.slice_notes = [] if staff else _slice_notes(reasons)
+        figures.charts = chart_figures(result.charts or {}, staff)
         shown.append(figures)
+    return shown
+
+
+def chart_figures(charts: dict, staff: bool) -> dict:
+    """The charts' aggregates as this reader may see them: a reliability bin's accuracy and confidence, and a
+    confusion row (or top confusion), over fewer than minimum() images are withheld (None, with the reason),
+    their counts kept. Staff see everything."""
+    if staff or not charts:
+        return charts
+    shown = dict(charts)
+    if "reliability" in charts:
+        shown["reliability"] = [
+            {**item, "confidence": None, "accuracy": None, "withheld": small_note()}
+            if _reason(item["count"]) and item["count"]
+            else item
+            for item in charts["reliability"]
+        ]
+    confusion = charts.get("confusion")
+    if confusion:
+        sizes = confusion["true_counts"]
+        shown["confusion"] = dict(confusion)
+        if "matrix" in confusion:
+            shown["confusion"]["matrix"] = [
+                None if _reason(sizes[i]) else row for i, row in enumerate(confusion["matrix"])
+            ]
+        if "top" in confusion:
+            shown["confusion"]["top"] = [item for item in confusion["top"] if not _reason(item["true_count"])]
+        if any(_reason(size) for size in sizes):
+            shown["confusion"]["withheld"] = f"classes of {small_note()}"
     return shown
 
 

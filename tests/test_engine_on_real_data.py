@@ -71,3 +71,39 @@ def test_per_class_slices_add_up_to_the_whole(evaluations, images_and_labels):
     assert sum(s["count"] for s in slices.values()) == len(labels)
     weighted = sum(s["count"] * s["metrics"]["top1"] for s in slices.values()) / len(labels)
     assert weighted == pytest.approx(result["metrics"]["top1"])
+
+
+def test_the_chart_aggregates_match_the_model_outputs(evaluations, images_and_labels, model_path):
+    """The confusion matrix and the reliability diagram the submission page draws, against the model's own
+    logits and the raw labels, counted one image at a time. The stored confidences are float16, so an image
+    within float16's rounding of a bin edge may fall in the neighbouring bin: the bins' counts may differ by
+    those images only, the matrix not at all."""
+    images, labels = images_and_labels
+    scores = independent.model_scores(model_path("resnet20"), images, IMAGENET_MEAN, IMAGENET_STD, 1.0)
+    charts = evaluations["resnet20"].scores["original"]["charts"]
+
+    matrix = [[0] * 10 for _ in range(10)]
+    for logits, label in zip(scores, labels, strict=True):
+        matrix[int(label)][int(np.argmax(logits))] += 1
+    assert charts["confusion"]["matrix"] == matrix
+    assert charts["confusion"]["true_counts"] == [sum(row) for row in matrix]
+
+    bins = [{"count": 0, "hits": 0, "confidence": 0.0} for _ in range(15)]
+    near_an_edge = 0  # images float16's rounding (a relative 2^-11) may carry across a bin edge
+    for logits, label in zip(scores.astype(np.float64), labels, strict=True):
+        probabilities = np.exp(logits - logits.max())
+        probabilities /= probabilities.sum()
+        confidence = float(probabilities.max())
+        index = min(14, max(0, int(np.ceil(confidence * 15)) - 1))
+        bins[index]["count"] += 1
+        bins[index]["hits"] += int(np.argmax(logits) == label)
+        bins[index]["confidence"] += confidence
+        near_an_edge += abs(confidence * 15 - round(confidence * 15)) <= confidence * 15 * 2**-11
+    stored = charts["reliability"]
+    assert sum(item["count"] for item in stored) == len(labels)
+    moved = sum(abs(ours["count"] - theirs["count"]) for ours, theirs in zip(stored, bins, strict=True))
+    assert moved <= 2 * near_an_edge, (moved, near_an_edge)
+    for ours, theirs in zip(stored, bins, strict=True):
+        if theirs["count"] >= 100:
+            assert ours["accuracy"] == pytest.approx(theirs["hits"] / theirs["count"], abs=0.01)
+            assert ours["confidence"] == pytest.approx(theirs["confidence"] / theirs["count"], abs=0.002)

@@ -9,6 +9,8 @@ import numpy as np
 
 from plugins import registry
 from plugins.contracts import Score
+from plugins.metrics.calibration import reliability_bins
+from plugins.metrics.confusion import confusion
 from plugins.metrics.fairness import macro_std
 from plugins.metrics.intervals import wilson_intervals
 from plugins.predictions import Predictions
@@ -59,6 +61,7 @@ def score_label_set(
         "headline": protocol.headline,
         **_plain(score),
         "curves": score.curves,
+        "charts": chart_aggregates(predictions, labels, score),
         "correct": score.correct,
         "per_example": score.per_example,
         "slices": {},
@@ -69,6 +72,23 @@ def score_label_set(
         result["summaries"][slicer_name] = _worst_slice(result["slices"][slicer_name], protocol.headline, min_slice)
     result["summaries"].update(_macro_std(root, manifest, score.per_example))
     return result
+
+
+def chart_aggregates(predictions: Predictions, labels: LabelSetData, score: Score) -> dict:
+    """What the submission page's charts draw, over the examples the label set scores: the reliability diagram
+    (where the protocol has top-1 hits) and the confusion matrix (where it has one label per example). Counts and
+    means only, so that a page never reads per-example data."""
+    kept = np.ones(len(predictions), bool)
+    if score.per_example is not None:
+        kept = ~np.isnan(np.asarray(score.per_example, dtype=np.float64))
+    charts = {}
+    if score.correct is not None:
+        confidence = predictions.top_probs[kept, 0]
+        charts["reliability"] = reliability_bins(confidence, np.asarray(score.correct)[kept])
+    if "targets" in labels.arrays:
+        num_classes = predictions.probs.shape[1]
+        charts["confusion"] = confusion(labels.targets[kept], predictions.top_classes[kept, 0], num_classes)
+    return charts
 
 
 def _macro_std(root: Path, manifest: TestSetManifest, per_example: np.ndarray) -> dict:

@@ -44,6 +44,7 @@ class ResultManager(models.Manager):
                     "counts": score["counts"],
                     "summaries": score["summaries"],
                     "curves": score["curves"],
+                    "charts": score.get("charts", {}),
                     "headline_metric": score["headline"],
                     "headline": score["metrics"][score["headline"]],
                     "correct_bits": pack_correct(score["correct"]),
@@ -80,6 +81,9 @@ class Result(models.Model):
     counts = models.JSONField(default=dict)
     summaries = models.JSONField(default=dict, help_text="slicer -> worst slice")
     curves = models.JSONField(default=dict)
+    charts = models.JSONField(
+        default=dict, blank=True, help_text="what the submission page draws: reliability bins, confusion counts"
+    )
     headline_metric = models.CharField(max_length=50)
     headline = models.FloatField(db_index=True, null=True, help_text="the protocol's headline metric, for ranking")
     correct_bits = models.BinaryField(

@@ -37,8 +37,12 @@ def sort_link(query, key: str) -> str:
 
 @register.filter
 def get_item(mapping, key):
-    """mapping[key] in a template, or None."""
-    return mapping.get(key) if isinstance(mapping, dict) else None
+    """mapping[key] in a template (a list by position), or None."""
+    if isinstance(mapping, dict):
+        return mapping.get(key)
+    if isinstance(mapping, list | tuple) and isinstance(key, int) and 0 <= key < len(mapping):
+        return mapping[key]
+    return None
 
 
 @register.filter

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from leaderboard import moderating, ranking
+from leaderboard.charts import submission_charts
 from leaderboard.disclosure import submission_figures
 from leaderboard.forms import ModelCardForm, SubmissionForm
 from leaderboard.models import BoardEntry, InvalidTransition, Status, Submission
@@ -27,13 +28,17 @@ def _visible_submission(request, pk: int) -> Submission:
 def detail(request, pk: int):
     submission = _visible_submission(request, pk)
     results = list(submission.results.select_related("label_set").prefetch_related("slices").order_by("label_set_id"))
+    # what this user may see of each result: leaderboard/disclosure.py
+    shown = submission_figures(results, request.user, submission.testset.num_examples)
+    for figures in shown:
+        figures.chart_data = submission_charts(figures, submission.testset.class_names or [])
+        figures.chart_id = f"chart-data-{figures.result.label_set.name}"
     return render(
         request,
         "leaderboard/submission.html",
         {
             "submission": submission,
-            # what this user may see of each result: leaderboard/disclosure.py
-            "results": submission_figures(results, request.user, submission.testset.num_examples),
+            "results": shown,
             "can_cancel": not submission.is_finished and (submission.owner == request.user or request.user.is_staff),
             "can_edit_card": submission.owner == request.user,
             "badge": _badge_links(request, submission),

@@ -16,11 +16,36 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
     sum over bins of (share of examples in the bin) x |accuracy in the bin - mean confidence in the bin|."""
     if len(confidence) == 0:
         return float("nan")
-    # bin b holds confidences in (b/bins, (b+1)/bins]; a confidence of exactly 0 goes to the first bin
-    index = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
-    confidence_sums = np.bincount(index, weights=confidence, minlength=bins)
-    correct_sums = np.bincount(index, weights=correct.astype(np.float64), minlength=bins)
+    _, confidence_sums, correct_sums = _binned(confidence, correct, bins)
     return float(np.abs(correct_sums - confidence_sums).sum() / len(confidence))
+
+
+def reliability_bins(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> list[dict]:
+    """The reliability diagram behind the ECE, bin by bin (the same bins): its bounds, how many examples it holds,
+    their mean confidence and their accuracy (None for an empty bin)."""
+    counts, confidence_sums, correct_sums = _binned(confidence, correct, bins)
+    return [
+        {
+            "low": index / bins,
+            "high": (index + 1) / bins,
+            "count": int(count),
+            "confidence": float(confidence_sums[index] / count) if count else None,
+            "accuracy": float(correct_sums[index] / count) if count else None,
+        }
+        for index, count in enumerate(counts)
+    ]
+
+
+def _binned(confidence: np.ndarray, correct: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per equal-width bin: examples, sum of confidence, sum of hits. Bin b holds confidences in
+    (b/bins, (b+1)/bins]; a confidence of exactly 0 goes to the first bin."""
+    confidence = np.asarray(confidence, dtype=np.float64)
+    index = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
+    return (
+        np.bincount(index, minlength=bins),
+        np.bincount(index, weights=confidence, minlength=bins),
+        np.bincount(index, weights=correct.astype(np.float64), minlength=bins),
+    )
 
 
 def nll_per_example(probs: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -39,6 +40,20 @@ def page(site, tmp_path):
         browser.close()
 
 
+# the run's screenshots, each page at a desktop and a phone width (git ignores var/)
+SCREENSHOTS = Path(os.environ.get("ZOOBOARD_SCREENSHOTS", Path(__file__).resolve().parents[2] / "var" / "screenshots"))
+WIDTHS = {"desktop": (1400, 900), "phone": (390, 844)}
+
+
+def screenshots(page, name: str) -> None:
+    """The page at each width, whole; and no sideways scroll at the desktop width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for label, (width, height) in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 900})
+
+
 def sign_in(page, username):
     page.goto("/accounts/login/?next=/submit/")
     page.fill("input[name=username]", username)
@@ -57,7 +72,17 @@ def test_a_researcher_submits_through_the_form_and_sees_the_result(cifar10, alic
     # the page follows the evaluation through the API and reloads itself when it is done
     expect(page.locator(".metric-original-top1")).to_have_text("81.03%", timeout=180_000)
     expect(page.locator("#status-value")).to_have_text("done")
+    # every chart of the page drew its points: slices (one chart per slicer), reliability bins, confusion cells
+    charts = page.locator("canvas[data-chart]")
+    kinds = set(charts.evaluate_all("(canvases) => canvases.map((c) => c.dataset.chart)"))
+    assert kinds == {"slices", "reliability", "confusion"}
+    for index in range(charts.count()):
+        expect(charts.nth(index)).to_have_attribute("data-drawn", re.compile(r"^[1-9][0-9]*$"))
+    confusion = page.locator("#charts-original canvas[data-chart=confusion]")
+    assert confusion.get_attribute("data-drawn") == "100"  # 10 x 10 cells
+    screenshots(page, "submission")
     page.goto("/testsets/cifar10/")
+    screenshots(page, "board")
     row = page.locator("table.ranking tbody tr").first
     expect(row).to_contain_text("ResNet20 from the browser")
     expect(row.locator(".top1 .value")).to_have_text("81.03%")
