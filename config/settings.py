@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",  # API tokens, hashed at rest; the model is ours (KNOX_TOKEN_MODEL)
     "axes",  # sign-in lockout
+    "allauth",  # accounts: sign-up with a confirmed email, sign-in, password reset (django-allauth)
+    "allauth.account",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files: no CDN
@@ -63,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into the sign-in page
 ]
 
@@ -111,13 +114,36 @@ ZOOBOARD_EXPORTS_AHEAD = env.bool(
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "index"
 LOGOUT_REDIRECT_URL = "index"
+# Accounts (django-allauth): anyone may sign up with a username, an email address and a password; the account
+# signs in once the address is confirmed through the link mailed to it. Sign-in is by username (the lockout
+# below counts per username). Password reset mails a link to a confirmed address.
+ACCOUNT_ADAPTER = "leaderboard.accounts.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Zooboard] "
+ACCOUNT_PREVENT_ENUMERATION = True  # a reset or a sign-up never says whether an address has an account
+# allauth limits sign-ups, mails and resets per address and per client (in CACHES["default"]); repeated wrong
+# passwords are django-axes's (below), so that one rule, with its own page, locks a username
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+ACCOUNT_SIGNUP_ENABLED = env.bool("ZOOBOARD_SIGNUP", default=True)
+# Mail, for those links: EMAIL_URL (smtp://user:password@host:587/?tls=True, or smtp+ssl://...) in production;
+# the default prints each mail to the site's log (the demo's console).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Zooboard <noreply@localhost>")
 # Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for a username, signing in as it is
 # refused, the right password included, for the cool-off; then its count starts again. Per username, not per
 # address: the demo, and a site behind a proxy, may see one address for everybody.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",  # the admin's sign-in
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 AXES_FAILURE_LIMIT = positive_int("ZOOBOARD_SIGNIN_FAILURES", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=positive_int("ZOOBOARD_SIGNIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username"]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("submissions/<int:pk>/cancel/", submissions.cancel, name="submission-cancel"),
     path("submissions/<int:pk>/card/", submissions.edit_card, name="submission-card"),
     path("submissions/<int:pk>/badge.svg", badges.badge, name="submission-badge"),
+    path("account/", accounts.api_tokens, name="profile"),
     path("account/tokens/", accounts.api_tokens, name="api-tokens"),
     path("account/tokens/revoke/", accounts.revoke_token, name="api-token-revoke"),
     path("healthz", health.health, name="health"),

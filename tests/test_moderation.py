@@ -236,8 +236,10 @@ def test_a_ban_cancels_pending_work_hides_results_and_refuses_the_token(
 def test_a_banned_user_cannot_sign_in_and_is_signed_out(moderator, alice, client):
     act_with_reason(moderator, USERS, "ban", "spam", alice)
     client.logout()
-    response = client.post("/accounts/login/", {"username": "alice", "password": "password"})
-    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    response = client.post("/accounts/login/", {"login": "alice", "password": "password"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/inactive/"
+    assert "_auth_user_id" not in client.session
+    assert "This account is inactive." in client.get("/accounts/inactive/").content.decode()
     client.force_login(alice)  # a session from before the ban
     assert client.get("/submissions/mine/").status_code == 302
 

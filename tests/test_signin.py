@@ -12,7 +12,7 @@ from tests.conftest import run_python
 
 pytestmark = pytest.mark.django_db
 
-WRONG = "Please enter a correct username and password."
+WRONG = "The username and/or password you specified are not correct."  # allauth's sentence
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +22,9 @@ def quick_password_hashing(settings):
 
 
 def sign_in(client, username: str, password: str, path: str = "/accounts/login/"):
-    return client.post(path, {"username": username, "password": password})
+    """The site's sign-in (django-allauth's form: "login"), or the admin's (Django's: "username")."""
+    field = "username" if path.startswith("/admin/") else "login"
+    return client.post(path, {field: username, "password": password})
 
 
 def signed_in(client) -> bool:
@@ -58,7 +60,7 @@ def test_the_sign_in_page_says_the_username_is_locked_and_until_when(client, ali
         f"Too many wrong passwords for alice: signing in is locked for {minutes} minutes, "
         f"until {until:%H:%M} UTC, even with the right password."
     ) in page
-    assert '<input type="text" name="username"' in page  # still the sign-in page, its form included
+    assert 'name="login"' in page and 'value="alice"' in page  # still the sign-in page, its form included
 
 
 def test_fewer_wrong_passwords_than_the_limit_still_let_the_right_one_in(client, alice, settings):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from allauth.account.forms import LoginForm
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Max
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -82,8 +82,9 @@ def locked_out(request, original_response=None, credentials=None):
         f"until {until:%H:%M} UTC, even with the right password."
     )
     context = {
-        "form": AuthenticationForm(request, initial={"username": username}),
+        "form": LoginForm(request=request, initial={"login": username}),
         "lockout": sentence,
-        "next": request.POST.get("next", ""),
+        "redirect_field_name": "next",
+        "redirect_field_value": request.POST.get("next", ""),
     }
-    return render(request, "registration/login.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)
+    return render(request, "account/login.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)

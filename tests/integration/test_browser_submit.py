@@ -56,7 +56,7 @@ def screenshots(page, name: str) -> None:
 
 def sign_in(page, username):
     page.goto("/accounts/login/?next=/submit/")
-    page.fill("input[name=username]", username)
+    page.fill("input[name=login]", username)
     page.fill("input[name=password]", "password")
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/submit/$"))
