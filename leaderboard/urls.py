@@ -11,6 +11,7 @@ urlpatterns = [
     path("submissions/<int:pk>/", submissions.detail, name="submission"),
     path("submissions/<int:pk>/cancel/", submissions.cancel, name="submission-cancel"),
     path("submissions/<int:pk>/card/", submissions.edit_card, name="submission-card"),
+    path("submissions/<int:pk>/withdraw/", submissions.withdraw, name="submission-withdraw"),
     path("submissions/<int:pk>/badge.svg", badges.badge, name="submission-badge"),
     path("account/", accounts.api_tokens, name="profile"),
     path("account/tokens/", accounts.api_tokens, name="api-tokens"),

@@ -97,6 +97,9 @@ class Submission(models.Model):
         default=dict, blank=True, help_text="what running the model cost (size, speed, memory) and on what machine"
     )
     hidden = models.BooleanField(default=False, help_text="moderation: hidden from public leaderboards")
+    withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="withdrawn by its submitter from public boards (restorable by them)"
+    )
     # moderation (leaderboard/moderating.py changes these, each change in the audit log); who sees what:
     # leaderboard/models/visibility.py
     approved_at = models.DateTimeField(null=True, blank=True, help_text="moderation: approved for publication")

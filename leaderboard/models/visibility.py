@@ -7,15 +7,15 @@ from django.db.models import Exists, OuterRef, Q
 
 
 def public_condition() -> Q:
-    """What anyone may see: not hidden, not failed or cancelled (their errors and files are the submitter's),
-    approved where the test set asks for approval, and not by a banned user."""
+    """What anyone may see: not hidden, not withdrawn by its submitter, not failed or cancelled (their errors and
+    files are the submitter's), approved where the test set asks for approval, and not by a banned user."""
     # imported here: submissions.py imports this module to set the manager
     from leaderboard.models.moderation import Ban
     from leaderboard.models.submissions import Status
 
     banned = Ban.objects.filter(user=OuterRef("owner"), lifted_at__isnull=True)
     return (
-        Q(hidden=False)
+        Q(hidden=False, withdrawn_at__isnull=True)
         & ~Q(status__in=[Status.FAILED, Status.CANCELLED])
         & ~Q(testset__requires_approval=True, approved_at__isnull=True)
         & ~Q(Exists(banned))

@@ -8,13 +8,15 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from leaderboard import moderating, ranking
 from leaderboard.charts import submission_charts
-from leaderboard.disclosure import submission_figures
+from leaderboard.columns import title_under
+from leaderboard.disclosure import metric_figures, submission_figures
 from leaderboard.forms import ModelCardForm, SubmissionForm
-from leaderboard.models import BoardEntry, InvalidTransition, Status, Submission
+from leaderboard.models import CARD_FIELDS, BoardEntry, InvalidTransition, Result, Status, Submission
 from leaderboard.quotas import SubmissionRefused, in_flight_count, max_in_flight, quota_for, quotas_for
 from leaderboard.submitting import create_submission
 from plugins.errors import SubmissionError
@@ -71,7 +73,7 @@ def _badge_links(request, submission: Submission) -> dict | None:
 
 @login_required
 def submit(request):
-    form = SubmissionForm(request.POST or None, request.FILES or None)
+    form = SubmissionForm(request.POST or None, request.FILES or None, initial=_resubmitting(request))
     refusal = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -105,6 +107,21 @@ def submit(request):
     return response
 
 
+def _resubmitting(request) -> dict:
+    """?from=ID (the user's own): the form filled in from that submission, but for the file, uploaded again."""
+    pk = request.GET.get("from", "")
+    earlier = Submission.objects.filter(pk=int(pk), owner=request.user).first() if pk.isdigit() else None
+    if earlier is None:
+        return {}
+    recipe = {
+        key: " ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
+        for key, value in (earlier.preprocessing or {}).items()
+    }
+    card = {field: getattr(earlier, field) for field in CARD_FIELDS}
+    named = {"testset": earlier.testset.name, "name": earlier.name, "model_identifier": earlier.model_identifier}
+    return {**recipe, **card, **named}
+
+
 def _status(form, refusal) -> int:
     if refusal:
         return refusal.status
@@ -130,8 +147,63 @@ def cancel(request, pk: int):
 
 @login_required
 def my_submissions(request):
-    submissions = request.user.submissions.select_related("testset")
-    return render(request, "leaderboard/mine.html", {"submissions": submissions})
+    """Each of the user's submissions with its status, its headline and rank on the test set's current original
+    board (where it is ranked), and what its owner may do: withdraw it from the boards or restore it, resubmit."""
+    submissions = list(request.user.submissions.select_related("testset"))
+    entries = {
+        entry.submission_id: entry
+        for entry in BoardEntry.objects.filter(
+            submission__in=submissions, label_set__name="original", label_set__is_current=True
+        ).select_related("result")
+    }
+    headlines = {
+        result.submission_id: result
+        for result in Result.objects.filter(
+            submission__in=submissions, label_set__name="original", label_set__is_current=True
+        )
+        .select_related("label_set")
+        .only("submission_id", "headline", "headline_metric", "metrics", "counts", "label_set__protocol")
+    }
+    rows = [
+        {
+            "submission": submission,
+            "entry": entries.get(submission.pk),
+            "headline": _headline(headlines.get(submission.pk), request.user),
+        }
+        for submission in submissions
+    ]
+    return render(request, "leaderboard/mine.html", {"rows": rows})
+
+
+def _headline(result, user) -> dict | None:
+    """The result's headline as this user may see it (leaderboard/disclosure.py), or None."""
+    if result is None:
+        return None
+    figures = metric_figures(result, user, curves=False)
+    value = figures.metrics.get(result.headline_metric)
+    if value is None:
+        return None
+    title = title_under(result.label_set.protocol, result.headline_metric)
+    return {"metric": result.headline_metric, "title": title, "value": value}
+
+
+@login_required
+@require_POST
+def withdraw(request, pk: int):
+    """The owner takes a submission off the public boards (or puts it back): it stays theirs, and visible to them."""
+    submission = get_object_or_404(Submission, pk=pk, owner=request.user)
+    restore = request.POST.get("restore") == "1"
+    with transaction.atomic():
+        changed = Submission.objects.filter(pk=pk, withdrawn_at__isnull=not restore).update(
+            withdrawn_at=None if restore else timezone.now()
+        )
+        if changed:
+            ranking.submission_changed(submission)
+    if restore:
+        messages.info(request, f"{submission.name} is back on the boards it qualifies for.")
+    else:
+        messages.info(request, f"{submission.name} is withdrawn from the public boards; you can restore it here.")
+    return redirect("my-submissions")
 
 
 @login_required
