@@ -63,3 +63,22 @@ def title_under(protocol: str, metric: str) -> str:
     another), else metric_title()."""
     column = next((c for c in board_columns(protocol) if c.metric == metric), None)
     return column.title if column else metric_title(metric)
+
+
+# what a label set's counts are, in words (the protocols' keys: plugins/protocols/); a third party's key is shown
+# with its underscores as spaces
+COUNT_TITLES = {
+    "scored": "images scored",
+    "left_out": "left out (no plausible label)",
+    "multi_label": "with several plausible labels",
+    "clean": "labels confirmed",
+    "correctable": "labels corrected",
+    "multi-label": "with two right labels",
+    "neither": "neither label right (left out)",
+    "non-agreement": "annotators disagreed (left out)",
+    "errors": "label errors found",
+}
+
+
+def count_title(key: str) -> str:
+    return COUNT_TITLES.get(key, key.replace("_", " "))

@@ -115,3 +115,31 @@ def test_calibration_is_shown_with_its_bin_count(cifar10, alice, client):
     result.save()
     assert "ECE (15 equal-width bins)" in client.get(f"/submissions/{submission.pk}/").content.decode()
     assert "ECE (15 bins)" in client.get("/testsets/cifar10/").content.decode()
+
+
+def test_the_404_and_500_pages_are_the_sites_own(client, settings, rf):
+    from leaderboard.api.errors import server_error
+
+    settings.DEBUG = False
+    missing = client.get("/no/such/page/")
+    assert missing.status_code == 404
+    page = missing.content.decode()
+    assert "<h1>Nothing here</h1>" in page and 'class="brand"' in page and "<code>/no/such/page/</code>" in page
+    crashed = server_error(rf.get("/testsets/cifar10/"))  # as Django calls it, with nothing but the request
+    assert crashed.status_code == 500
+    assert "Something went wrong on our side" in crashed.content.decode() and "zooboard.css" in crashed.content.decode()
+
+
+def test_counts_have_names_people_read(cifar10, alice, client):
+    submission = Submission.objects.create(owner=alice, testset=cifar10, name="Counted", preprocessing={})
+    submission.move_to(Status.RUNNING)
+    submission.move_to(Status.SCORING)
+    score = {
+        **{"version": 1, "protocol": "multilabel", "headline": "top1", "metrics": {"top1": 0.9, "top5": 1.0}},
+        **{"intervals": {}, "counts": {"scored": 9000, "left_out": 1000, "multi_label": 800}},
+        **{"summaries": {}, "curves": {}, "correct": None, "per_example": None, "slices": {}},
+    }
+    Result.objects.store(submission, {"plausible": score})
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "images scored: 9000 · left out (no plausible label): 1000 · with several plausible labels: 800" in page
+    assert "left_out" not in page

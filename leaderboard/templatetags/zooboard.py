@@ -84,6 +84,11 @@ def metric_title(name: str) -> str:
 
 
 @register.filter
+def count_title(key: str) -> str:
+    return columns.count_title(key)
+
+
+@register.filter
 def millions(count) -> str:
     """851018 -> '0.85 M': parameter counts as model cards give them."""
     if not _is_number(count):
