@@ -34,6 +34,56 @@ def cost_points(rows: list[Row]) -> list[dict]:
                 "throughput": cost.get("throughput"),
             }
         )
+    lower_is_better = bool(rows) and is_loss(rows[0].result.headline_metric)
+    for axis, cheaper_is_lower in (("gmacs", True), ("throughput", False)):
+        pairs = [(point[axis], point["value"]) for point in points]
+        front = pareto_front(pairs, cost_lower_is_better=cheaper_is_lower, lower_is_better=lower_is_better)
+        for point, on_front in zip(points, front, strict=True):
+            point[f"pareto_{axis}"] = on_front
+    return points
+
+
+def pareto_front(points: list[tuple], cost_lower_is_better: bool, lower_is_better: bool) -> list[bool]:
+    """For each (cost, value), whether no other point is at least as good on both and better on one: the
+    models worth their cost. A point missing either is not on it. A sweep from the best cost: a point is on the
+    front when its value beats every value seen at a better cost (ties of cost: the best value only).
+    Written here: the sweep is a few lines, and no well-kept library's Pareto helper fits a 50-point page."""
+    sign_cost = 1 if cost_lower_is_better else -1
+    sign_value = 1 if lower_is_better else -1
+    ranked = sorted(
+        (sign_cost * cost, sign_value * value, index)
+        for index, (cost, value) in enumerate(points)
+        if cost is not None and value is not None
+    )
+    on_front, best = [False] * len(points), None
+    for _, value, index in ranked:  # by cost, then by value: the first of a cost is its best
+        if best is None or value < best:
+            on_front[index], best = True, value
+    return on_front
+
+
+def label_noise_points(shown_rows: list, board_label_set: str) -> list[dict]:
+    """One point per row shown that has both an original-label and a clean-label headline, as this reader may see
+    them: who gains and who loses from corrected labels (above the diagonal: better under the clean labels)."""
+    points = []
+    for shown in shown_rows:
+        row = shown.row
+        own = shown.figures.metrics.get(row.result.headline_metric)
+        values = {board_label_set: own}
+        for name in ("original", "clean"):
+            if name != board_label_set:
+                values[name] = (shown.beside_headlines.get(name) or {}).get("value")
+        if values.get("original") is None or values.get("clean") is None:
+            continue
+        points.append(
+            {
+                "rank": row.rank,
+                "name": row.submission.name,
+                "url": reverse("submission", args=[row.submission.pk]),
+                "original": values["original"],
+                "clean": values["clean"],
+            }
+        )
     return points
 
 

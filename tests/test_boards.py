@@ -610,7 +610,7 @@ def test_cached_pages_follow_a_hide_a_rescore_and_a_new_name(board, client, staf
     owner = Submission.objects.get(name=last).owner
     owner.username = "renamed"
     owner.save()
-    assert "<td>renamed</td>" in seen()["page"]
+    assert '<td class="owner">renamed</td>' in seen()["page"]
     assert api_rows(client, per_page=5)["rows"][0]["owner"] == "renamed"
 
 

@@ -112,3 +112,63 @@ def test_the_page_hands_the_charts_what_the_reader_may_see(charted, client, staf
     data = chart_data(client, charted)
     assert data["reliability"][13]["accuracy"] == 0.5 and data["confusion"]["matrix"][0][0] == 10
     assert [item["name"] for item in data["slicers"]["class"]] == ["cat", "tiny"]
+
+
+def undominated(points: list[tuple], cost_lower: bool, value_lower: bool) -> set[tuple]:
+    """The distinct points no other point beats or equals on both (one pair at a time)."""
+
+    def at_least_as_good(a, b, lower):
+        return a <= b if lower else a >= b
+
+    complete = [point for point in points if None not in point]
+    return {
+        (c, v)
+        for c, v in complete
+        if not any(
+            at_least_as_good(oc, c, cost_lower) and at_least_as_good(ov, v, value_lower) and (oc, ov) != (c, v)
+            for oc, ov in complete
+        )
+    }
+
+
+@pytest.mark.parametrize(("cost_lower", "value_lower"), [(True, False), (False, False), (True, True)])
+def test_the_pareto_front_is_the_undominated_points(cost_lower, value_lower):
+    from leaderboard.charts import pareto_front
+
+    rng = np.random.default_rng(6)
+    points = [(float(c), float(v)) for c, v in zip(rng.integers(1, 30, 60), rng.integers(50, 90, 60), strict=True)]
+    points += [(None, 0.7), (5.0, None)]
+    found = pareto_front(points, cost_lower_is_better=cost_lower, lower_is_better=value_lower)
+    # equal points: one of them is marked; the sets of distinct points on the front are the same
+    assert {points[i] for i, on in enumerate(found) if on} == undominated(points, cost_lower, value_lower)
+
+
+def test_the_board_hands_its_charts_the_front_and_the_label_noise_points(cifar10, alice, client):
+    for name, original, clean, macs in (
+        ("Cheap", 0.70, 0.72, 1e8),
+        ("Dear", 0.90, 0.88, 1e10),
+        ("Waste", 0.6, 0.6, 5e9),
+    ):
+        submission = Submission.objects.create(
+            owner=alice, testset=cifar10, name=name, preprocessing={}, efficiency={"macs": macs, "throughput": 100}
+        )
+        submission.move_to(Status.RUNNING)
+        submission.move_to(Status.SCORING)
+        scores = {}
+        for label_set, value in (("original", original), ("clean", clean)):
+            scores[label_set] = {
+                **{"version": 1, "protocol": label_set, "headline": "top1", "metrics": {"top1": value, "top5": 1.0}},
+                **{"intervals": {}, "counts": {"scored": 10_000}, "summaries": {}, "curves": {}},
+                **{"correct": None, "per_example": None, "slices": {}},
+            }
+        Result.objects.store(submission, scores)
+        submission.move_to(Status.DONE)
+    page = client.get("/testsets/cifar10/").content.decode()
+    cost = json.loads(page.split('<script id="cost-chart-data" type="application/json">', 1)[1].split("</script>")[0])
+    assert {point["name"]: point["pareto_gmacs"] for point in cost} == {"Cheap": True, "Dear": True, "Waste": False}
+    noise = json.loads(page.split('<script id="noise-chart-data" type="application/json">', 1)[1].split("</script>")[0])
+    assert {(p["name"], p["original"], p["clean"]) for p in noise} == {
+        ("Cheap", 0.70, 0.72),
+        ("Dear", 0.90, 0.88),
+        ("Waste", 0.6, 0.6),
+    }

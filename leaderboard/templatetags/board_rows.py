@@ -37,11 +37,11 @@ def board_row(shown_row, shown, beside, query, pinned: bool = False) -> str:
         f'<td class="num rank">{row.rank}</td><td class="num interval-rank">{row.interval_rank}</td>',
         f'<td><a href="{_submission_url(submission.pk)}">{escape(submission.name)}</a>'
         f"{_card_links(submission)}{BASELINE if submission.is_baseline else ''}{tie_mark}</td>"
-        f"<td>{escape(submission.owner.username)}</td>",
-        *(_metric_cell(figures, column.metric) for column in shown.columns),
+        f'<td class="owner">{escape(submission.owner.username)}</td>',
+        *(_metric_cell(figures, column.metric, extra=index > 0) for index, column in enumerate(shown.columns)),
         *(_beside_cell(shown_row, other.name) for other in beside),
         _cost_cells(submission.efficiency or {}),
-        f"<td>{submission.finished_at.strftime('%Y-%m-%d') if submission.finished_at else ''}</td>",
+        f'<td class="evaluated">{submission.finished_at.strftime("%Y-%m-%d") if submission.finished_at else ""}</td>',
     ]
     html = f'<tr class="{classes}">{"".join(cells)}</tr>'
     if query.in_board_order and not pinned:
@@ -77,9 +77,10 @@ def _tie_words(row) -> str:
     return f"{row.tie_test_title}, p = {row.p_value_next:.3f}"
 
 
-def _metric_cell(figures, key: str) -> str:
+def _metric_cell(figures, key: str, extra: bool = False) -> str:
+    """extra: a column after the headline (a phone's narrow board leaves them out)."""
     why = (figures.staff_only.get("metrics") or {}).get(key)
-    classes = f"num {escape(key)}" + (" staff-only" if why else "")
+    classes = f"num {escape(key)}" + (" extra" if extra else "") + (" staff-only" if why else "")
     title = f' title="{escape(why)}"' if why else ""
     if key not in figures.metrics:
         return f'<td class="{classes}"{title}><span class="value">{DASH}</span></td>'

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 
 from leaderboard import board_cache
 from leaderboard.boards import EXPORTS, ROW_FIELDS, BoardError, BoardQuery, Row
-from leaderboard.charts import cost_points
+from leaderboard.charts import cost_points, label_noise_points
 from leaderboard.columns import board_columns
 from leaderboard.disclosure import board
 from leaderboard.models import BoardEntry, LabelSet, Submission, TestSet
@@ -100,18 +100,20 @@ def _board_part(testset: TestSet, params, user) -> dict:
         rows = query.page_rows(count, beside_metrics=False)
     except BoardError as error:
         return {"status": error.status, "error": str(error), "label_set": params.get("label_set")}
+    shown = query.shown(rows)
     context = {
         "query": query,
         "label_set": query.label_set,
         "versions": sorted(
             (ls for ls in testset.label_sets.all() if ls.name == query.label_set.name), key=lambda ls: -ls.version
         ),
-        "shown": query.shown(rows),
+        "shown": shown,
         "baselines": query.shown(query.baselines()),
         "beside": query.beside,
         "count": count,
         "pages": query.pages(count),
         "chart_points": cost_points(rows),
+        "noise_points": label_noise_points(shown.rows, query.label_set.name),
     }
     html = render_to_string("leaderboard/_board.html", context)
     return {"status": 200, "error": "", "label_set": query.label_set.name, "html": html}

@@ -44,17 +44,18 @@ def test_a_worker_makes_the_exports_a_reranking_asks_for(
 ):
     require_services()
     queue = f"exports-{uuid.uuid4().hex[:8]}"
-    worker = Worker(queue, tmp_path, data_dir, {"BOARD_CACHE_URL": BOARD_CACHE_URL})
     settings.CACHES = {
         **settings.CACHES,
         "boards": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": BOARD_CACHE_URL},
     }
     settings.ZOOBOARD_EXPORTS_AHEAD = True
     settings.ZOOBOARD_CPU_QUEUE = queue
+    for index in range(5):
+        store_done(cifar10, alice, f"model-{index}", 0.5 + index / 20)  # each commits: a re-ranking each
+    # the worker starts once every entry is done: the asks wait in the broker meanwhile, and its reaper finds no
+    # evaluation of these made-up submissions to take back
+    worker = Worker(queue, tmp_path, data_dir, {"BOARD_CACHE_URL": BOARD_CACHE_URL})
     try:
-        for index in range(5):
-            store_done(cifar10, alice, f"model-{index}", 0.5 + index / 20)  # each commits: a re-ranking each
-
         testset = TestSet.objects.prefetch_related("label_sets").get(pk=cifar10.pk)
         label_sets = testset.label_sets.all()  # the stamps of the last re-ranking, committed
         query = BoardQuery.parse(testset, QueryDict(), AnonymousUser())

@@ -15,6 +15,13 @@
       .map((point) => ({ x: point[axis], y: point.value * 100, point: point }));
   }
 
+  // The Pareto front (worked out on the server: leaderboard/charts.py), joined in order of cost.
+  function frontFor(axis) {
+    return dataFor(axis)
+      .filter((item) => item.point[`pareto_${axis}`])
+      .sort((a, b) => a.x - b.x);
+  }
+
   // Draws each point's interval as a vertical bar and its name beside it; Chart.js has neither built in.
   const intervalsAndNames = {
     id: "intervalsAndNames",
@@ -25,6 +32,8 @@
       context.strokeStyle = accent;
       context.fillStyle = "#444";
       context.font = "12px system-ui, sans-serif";
+      const placed = [];
+      let labelled = 0;
       meta.data.forEach((element, index) => {
         const point = chart.data.datasets[0].data[index].point;
         if (point.low !== null && point.high !== null) {
@@ -35,25 +44,41 @@
           context.lineTo(element.x, bottom);
           context.stroke();
         }
-        // names go left of points near the right edge, and alternate above and below so neighbours stay legible
+        // names go left of points near the right edge, above or below, wherever they overlap no name drawn
+        // already; a name with no free place is left to the tooltip rather than drawn over another
         const width = context.measureText(point.name).width;
         const x = element.x + 6 + width > chart.chartArea.right ? element.x - 6 - width : element.x + 6;
-        context.fillText(point.name, x, point.rank % 2 ? element.y - 6 : element.y + 14);
+        const place = [element.y - 6, element.y + 14].find((y) => {
+          const box = { left: x, right: x + width, top: y - 11, bottom: y + 2 };
+          return !placed.some((other) => box.left < other.right && other.left < box.right && box.top < other.bottom && other.top < box.bottom);
+        });
+        if (place === undefined) return;
+        placed.push({ left: x, right: x + width, top: place - 11, bottom: place + 2 });
+        context.fillText(point.name, x, place);
+        labelled += 1;
       });
       context.restore();
+      canvas.dataset.drawn = String(meta.data.length);
+      canvas.dataset.labelled = String(labelled);
     },
   };
 
   const chart = new Chart(canvas, {
     type: "scatter",
-    data: { datasets: [{ data: dataFor("gmacs"), backgroundColor: accent, pointRadius: 4 }] },
+    data: {
+      datasets: [
+        { label: "models", data: dataFor("gmacs"), backgroundColor: accent, pointRadius: 4 },
+        { label: "Pareto front", type: "line", data: frontFor("gmacs"), borderColor: "#067647", borderDash: [5, 3], pointRadius: 0, stepped: false },
+      ],
+    },
     options: {
       animation: false,
       maintainAspectRatio: false,
       layout: { padding: { top: 12, right: 12 } },
       plugins: {
-        legend: { display: false },
+        legend: { display: true, labels: { filter: (item) => item.text === "Pareto front" } },
         tooltip: {
+          filter: (item) => item.datasetIndex === 0,
           callbacks: {
             label: (item) => {
               const point = item.raw.point;
@@ -68,7 +93,8 @@
         y: { grace: "5%", title: { display: true, text: `${canvas.dataset.metric} (%)` } },
       },
       onClick: (event, elements) => {
-        if (elements.length) window.location = chart.data.datasets[0].data[elements[0].index].point.url;
+        const hit = elements.find((element) => element.datasetIndex === 0);
+        if (hit) window.location = chart.data.datasets[0].data[hit.index].point.url;
       },
     },
     plugins: [intervalsAndNames],
@@ -78,6 +104,7 @@
     button.addEventListener("click", () => {
       const axis = button.dataset.axis;
       chart.data.datasets[0].data = dataFor(axis);
+      chart.data.datasets[1].data = frontFor(axis);
       chart.options.scales.x.title.text = titles[axis];
       chart.update();
       document.querySelectorAll(".cost-chart button[data-axis]").forEach((other) => other.classList.toggle("active", other === button));
