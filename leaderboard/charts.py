@@ -8,6 +8,8 @@ from django.urls import reverse
 from leaderboard.boards import Row
 from leaderboard.columns import is_loss, title_under
 from leaderboard.disclosure import metric_figures
+from leaderboard.models import Result
+from plugins.metrics.noise_curve import crossing
 
 
 def cost_points(rows: list[Row]) -> list[dict]:
@@ -116,3 +118,33 @@ def submission_charts(figures, class_names: list[str]) -> dict:
         "confusion": charts.get("confusion"),
         "class_names": class_names,
     }
+
+
+CURVE_ENTRIES = 5  # the label-noise chart draws the page's first few entries: more lines than that cannot be read
+
+
+def noise_curves(rows: list[Row], user) -> dict | None:
+    """The label-noise re-ranking curves (the clean protocol's `curves.noise`: accuracy on corrected labels as
+    the share of originally mislabeled images rises) of the page's first CURVE_ENTRIES entries, and where each
+    entry's curve is overtaken by the next one's (the paper's figure). None on a board without such curves.
+    Each curve as this reader may see it: one over too few images is withheld (leaderboard/disclosure.py)."""
+    chosen = rows[:CURVE_ENTRIES]
+    ids = [row.result.pk for row in chosen]
+    results = {
+        r.pk: r for r in Result.objects.filter(pk__in=ids).only("pk", "curves", "counts", "metrics", "intervals")
+    }
+    lines = []
+    for row in chosen:
+        result = results.get(row.result.pk)
+        curve = metric_figures(result, user, curves=True).curves.get("noise") if result is not None else None
+        if curve:
+            lines.append({"rank": row.rank, "name": row.submission.name, "curve": curve})
+    if not lines:
+        return None
+    crossings = []
+    for ahead, behind in zip(lines, lines[1:], strict=False):
+        share = crossing(ahead["curve"], behind["curve"])
+        if share is not None:
+            accuracy = dict(map(tuple, behind["curve"]))[share]
+            crossings.append({"share": share, "accuracy": accuracy, "ahead": ahead["name"], "behind": behind["name"]})
+    return {"lines": lines, "crossings": crossings}

@@ -172,3 +172,32 @@ def test_the_board_hands_its_charts_the_front_and_the_label_noise_points(cifar10
         ("Dear", 0.90, 0.88),
         ("Waste", 0.6, 0.6),
     }
+
+
+def test_the_clean_board_draws_the_label_noise_curves_and_where_they_cross(
+    cifar10, alice, client, real_predictions, cifar10_root
+):
+    """ResNet20 and ResNet56, scored from their real predictions: the clean board hands the chart both curves and
+    the share at which the one behind first reaches the one ahead, where the board's own note says."""
+    from evaluator.engine.scoring import score_all
+    from plugins.testset import TestSetManifest
+
+    for name in ("resnet20", "resnet56"):
+        submission = Submission.objects.create(owner=alice, testset=cifar10, name=name, preprocessing={})
+        submission.move_to(Status.RUNNING)
+        submission.move_to(Status.SCORING)
+        scores = score_all(real_predictions(name), cifar10_root, TestSetManifest.load(cifar10_root))
+        Result.objects.store(submission, scores)
+        submission.move_to(Status.DONE)
+    page = client.get("/testsets/cifar10/", {"label_set": "clean"}).content.decode()
+    data = json.loads(page.split('<script id="curves-chart-data" type="application/json">', 1)[1].split("</script>")[0])
+    ahead, behind = data["lines"]
+    assert (ahead["rank"], behind["rank"]) == (1, 2)
+    [crossed] = data["crossings"]
+    shares = [share for share, _ in ahead["curve"]]
+    at = shares.index(crossed["share"])
+    # before the crossing the one ahead stays ahead; at it, the one behind has caught up
+    assert all(b[1] < a[1] for a, b in zip(ahead["curve"][:at], behind["curve"][:at], strict=True))
+    assert behind["curve"][at][1] >= ahead["curve"][at][1] and crossed["accuracy"] == behind["curve"][at][1]
+    assert f"once {crossed['share'] * 100:.2f}% of the test set is originally mislabeled" in page
+    assert 'id="curves-chart"' not in client.get("/testsets/cifar10/").content.decode()  # no curves there

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 
 from leaderboard import board_cache
 from leaderboard.boards import EXPORTS, ROW_FIELDS, BoardError, BoardQuery, Row
-from leaderboard.charts import cost_points, label_noise_points
+from leaderboard.charts import cost_points, label_noise_points, noise_curves
 from leaderboard.columns import board_columns
 from leaderboard.disclosure import board
 from leaderboard.models import BoardEntry, LabelSet, Submission, TestSet
@@ -114,6 +114,7 @@ def _board_part(testset: TestSet, params, user) -> dict:
         "pages": query.pages(count),
         "chart_points": cost_points(rows),
         "noise_points": label_noise_points(shown.rows, query.label_set.name),
+        "noise_curves": noise_curves(rows, user),
     }
     html = render_to_string("leaderboard/_board.html", context)
     return {"status": 200, "error": "", "label_set": query.label_set.name, "html": html}

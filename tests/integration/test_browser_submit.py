@@ -104,6 +104,13 @@ def test_a_researcher_submits_through_the_form_and_sees_the_result(cifar10, alic
     clean = page.evaluate("() => Chart.getChart('noise-chart').data.datasets[0].data[0].y")
     assert f"{clean:.2f}%" == row.locator(".beside.clean").inner_text()  # what the board's clean column shows
 
+    page.click("table.ranking thead th.beside a:text-is('clean')")  # sort by clean top-1
+    expect(page).to_have_url(re.compile(r"sort=clean"))
+    expect(page.locator("table.ranking tbody tr").first).to_contain_text("ResNet20 from the browser")
+    page.goto("/testsets/cifar10/?label_set=clean")
+    expect(page.locator("#curves-chart")).to_have_attribute("data-drawn", re.compile(r"^[1-9][0-9]*$"))
+    screenshots(page, "clean-board")
+
 
 def test_a_newcomer_signs_up_confirms_through_the_mailed_link_and_makes_a_token(site, page):
     """The demo's mail goes to the console: here, gunicorn's log, where the test reads the link as a user would
