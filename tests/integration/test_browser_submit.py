@@ -47,11 +47,20 @@ WIDTHS = {"desktop": (1400, 900), "phone": (390, 844)}
 
 
 def screenshots(page, name: str) -> None:
-    """The page at each width, whole; and no sideways scroll at the desktop width."""
+    """The page at each width, whole; and no sideways scroll at either."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for label, (width, height) in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": height})
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+        wide = page.evaluate("() => document.documentElement.scrollWidth")
+        assert wide <= width, f"{name} scrolls sideways at {width} px: {wide} px wide, past it: " + page.evaluate(
+            """(width) => [...document.querySelectorAll("main *")]
+                .filter((e) => e.getBoundingClientRect().right > width && e.offsetParent !== null)
+                .slice(0, 5)
+                .map((e) => `${e.tagName.toLowerCase()}.${e.className} "${e.textContent.trim().slice(0, 30)}"`)
+                .join(", ")""",
+            width,
+        )
     page.set_viewport_size({"width": 1400, "height": 900})
 
 
@@ -110,6 +119,20 @@ def test_a_researcher_submits_through_the_form_and_sees_the_result(cifar10, alic
     page.goto("/testsets/cifar10/?label_set=clean")
     expect(page.locator("#curves-chart")).to_have_attribute("data-drawn", re.compile(r"^[1-9][0-9]*$"))
     screenshots(page, "clean-board")
+
+    # a second model, then the two compared from the board's ticked rows
+    page.goto("/submit/")
+    page.set_input_files("input[name=model_file]", str(model_path("resnet56")))
+    page.fill("input[name=name]", "ResNet56 from the browser")
+    page.click("form.submit button[type=submit]")
+    expect(page.locator("#status-value")).to_have_text("done", timeout=180_000)
+    page.goto("/testsets/cifar10/")
+    for name in ("ResNet20 from the browser", "ResNet56 from the browser"):
+        page.locator("table.ranking tbody tr", has_text=name).locator("input[name=id]").check()
+    page.click("#compare-rows button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("vs")
+    expect(page.locator("#paired-original")).to_contain_text("McNemar's exact p")
+    screenshots(page, "compare")
 
 
 def test_a_newcomer_signs_up_confirms_through_the_mailed_link_and_makes_a_token(site, page):
