@@ -36,8 +36,9 @@ def test_the_reliability_bins_are_the_eces_bins():
     assert len(bins) == 15 and sum(item["count"] for item in bins) == 5000
     ece = sum(item["count"] * abs(item["accuracy"] - item["confidence"]) for item in bins if item["count"]) / 5000
     assert ece == pytest.approx(expected_calibration_error(confidence, correct), abs=1e-12)
-    for item in bins:  # each bin holds (low, high]
-        inside = (confidence > item["low"]) & (confidence <= item["high"])
+    for index, item in enumerate(bins):  # each bin holds (index/15, (index+1)/15]
+        assert (item["low"], item["high"]) == (round(index / 15, 4), round((index + 1) / 15, 4))
+        inside = (confidence > index / 15) & (confidence <= (index + 1) / 15)
         assert item["count"] == int(inside.sum())
         assert item["accuracy"] == pytest.approx(correct[inside].mean())
 
@@ -48,7 +49,7 @@ def charted(db, cifar10, alice):
     submission = Submission.objects.create(owner=alice, testset=cifar10, name="Charted", preprocessing={})
     submission.move_to(Status.RUNNING)
     submission.move_to(Status.SCORING)
-    bins = [{"low": i / 15, "high": (i + 1) / 15, "count": 0, "confidence": None, "accuracy": None} for i in range(15)]
+    bins = [{"low": i, "high": i + 1, "count": 0, "confidence": None, "accuracy": None} for i in range(15)]
     bins[13].update(count=9, confidence=0.9, accuracy=0.5)  # 9 images: staff only
     bins[14].update(count=9991, confidence=0.98, accuracy=0.81)
     matrix = [[0] * 10 for _ in range(10)]

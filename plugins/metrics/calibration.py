@@ -26,8 +26,9 @@ def reliability_bins(confidence: np.ndarray, correct: np.ndarray, bins: int = EC
     counts, confidence_sums, correct_sums = _binned(confidence, correct, bins)
     return [
         {
-            "low": index / bins,
-            "high": (index + 1) / bins,
+            # bounds to 4 places: enough for a chart's axis, and 2/3 written out in full looks like a figure
+            "low": round(index / bins, 4),
+            "high": round((index + 1) / bins, 4),
             "count": int(count),
             "confidence": float(confidence_sums[index] / count) if count else None,
             "accuracy": float(correct_sums[index] / count) if count else None,

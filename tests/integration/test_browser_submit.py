@@ -82,6 +82,7 @@ def test_a_researcher_submits_through_the_form_and_sees_the_result(cifar10, alic
     # the page follows the evaluation through the API and reloads itself when it is done
     expect(page.locator(".metric-original-top1")).to_have_text("81.03%", timeout=180_000)
     expect(page.locator("#status-value")).to_have_text("done")
+    expect(page.locator("#progress")).to_have_attribute("value", "10000")  # the bar reached the end
     # every chart of the page drew its points: slices (one chart per slicer), reliability bins, confusion cells
     charts = page.locator("canvas[data-chart]")
     kinds = set(charts.evaluate_all("(canvases) => canvases.map((c) => c.dataset.chart)"))
