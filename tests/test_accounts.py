@@ -137,3 +137,17 @@ def test_mail_goes_to_the_console_in_the_demo_and_to_smtp_from_the_environment()
         EMAIL_URL="smtp+tls://mailer:secret@mail.example.org:587",
     )
     assert smtp == ["django.core.mail.backends.smtp.EmailBackend", "mail.example.org", 587, "mailer", True]
+
+
+@pytest.mark.parametrize("first", ["leaderboard.accounts", "leaderboard.account_stages"])
+def test_the_account_modules_import_first_in_a_fresh_process(first):
+    """A celery worker's start-up checks import allauth's adapter, and ours, before anything else: a cycle through
+    allauth's stages module once killed every worker at start-up."""
+    code = (
+        f"import django, importlib; django.setup(); importlib.import_module({first!r}); "
+        "from django.core.checks import run_checks; from allauth.account.adapter import get_adapter; "
+        "run_checks(); print(get_adapter().get_login_stages())"
+    )
+    done = run_python("-c", code, DJANGO_SETTINGS_MODULE="config.settings")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "leaderboard.account_stages.ConfirmedAddressStage" in done.stdout

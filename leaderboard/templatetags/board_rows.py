@@ -8,6 +8,7 @@ from __future__ import annotations
 from html import escape
 
 from django import template
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
@@ -103,8 +104,9 @@ def _cost_cells(cost: dict) -> str:
     machine = escape((cost.get("machine") or {}).get("device", ""))
     precision = escape((cost.get("precision") or {}).get("precision", ""))
     batch = escape(str(cost.get("batch_size", "")))
-    p95 = f' title="p95 {latency["p95_ms"]:.2f} ms"' if latency.get("p95_ms") else ""
-    p50 = f"{latency['p50_ms']:.2f} ms" if latency.get("p50_ms") is not None else DASH
+    # rounded as the submission page's floatformat rounds them (half up), so both pages show the same digits
+    p95 = f' title="p95 {floatformat(latency["p95_ms"], 2)} ms"' if latency.get("p95_ms") else ""
+    p50 = f"{floatformat(latency['p50_ms'], 2)} ms" if latency.get("p50_ms") is not None else DASH
     return (
         f'<td class="num cost parameters">{millions(cost.get("parameters"))}</td>'
         f'<td class="num cost macs">{giga(cost.get("macs"))}</td>'
