@@ -67,5 +67,11 @@ class LabelSet(models.Model):
             models.UniqueConstraint(fields=["testset", "name", "version"], name="unique_label_set_version"),
         ]
 
+    @property
+    def short_title(self) -> str:
+        """The one name a label set goes by in columns, charts and lists ("Plausible labels"): its title up to the
+        parenthesis that says where it comes from; the whole title where there is room for it."""
+        return (self.title or self.name).split(" (", 1)[0]
+
     def __str__(self) -> str:
         return f"{self.testset.name}/{self.name} v{self.version}"

@@ -114,7 +114,7 @@ def test_a_researcher_submits_through_the_form_and_sees_the_result(cifar10, alic
     clean = page.evaluate("() => Chart.getChart('noise-chart').data.datasets[0].data[0].y")
     assert f"{clean:.2f}%" == row.locator(".beside.clean").inner_text()  # what the board's clean column shows
 
-    page.click("table.ranking thead th.beside a:text-is('clean')")  # sort by clean top-1
+    page.click("table.ranking thead th.beside a:text-is('Clean labels')")  # sort by clean top-1
     expect(page).to_have_url(re.compile(r"sort=clean"))
     expect(page.locator("table.ranking tbody tr").first).to_contain_text("ResNet20 from the browser")
     page.goto("/testsets/cifar10/?label_set=clean")
