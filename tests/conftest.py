@@ -35,6 +35,16 @@ def run_python(*args, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+def print_setting(expression: str, **env: str):
+    """A settings expression (JSON-able) as a fresh process with this environment computes it."""
+    import json
+
+    code = f"import django, json; django.setup(); from django.conf import settings; print(json.dumps({expression}))"
+    done = run_python("-c", code, DJANGO_SETTINGS_MODULE="config.settings", **env)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def require_shared(relative: str) -> Path:
     """A folder of ../shared/data: skipped with the reason when absent, a failure when ZOOBOARD_REQUIRE_SHARED=1."""
     path = SHARED_DATA / relative
@@ -231,3 +241,25 @@ def generous_api_rates(settings):
     rates = {"anon": "100000/minute", "user": "100000/minute", "submit": "100000/minute"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     cache.clear()
+
+
+@pytest.fixture
+def ranked(db):
+    """ranked(testset, owner, name, top1, **fields) -> a done submission whose original-label result has this top-1
+    (interval top1 +- 0.01, over 10,000 images), stored as a worker stores results: Result.objects.store, DONE."""
+    from leaderboard.models import Result, Status, Submission
+
+    def make(testset, owner, name: str, top1: float, **fields):
+        submission = Submission.objects.create(owner=owner, testset=testset, name=name, preprocessing={}, **fields)
+        submission.move_to(Status.RUNNING)
+        submission.move_to(Status.SCORING)
+        result = {
+            **{"version": 1, "protocol": "original", "headline": "top1", "metrics": {"top1": top1, "top5": 0.99}},
+            **{"intervals": {"top1": [top1 - 0.01, top1 + 0.01]}, "counts": {"scored": 10_000}, "summaries": {}},
+            **{"curves": {}, "correct": None, "per_example": None, "slices": {}},
+        }
+        Result.objects.store(submission, {"original": result})
+        submission.move_to(Status.DONE)
+        return submission
+
+    return make

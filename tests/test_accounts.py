@@ -3,13 +3,12 @@ reset a forgotten password through a mailed link; mail through the console in th
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from django.core import mail
 
-from tests.conftest import run_python
+from tests.conftest import print_setting, run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -120,13 +119,6 @@ def test_accounts_staff_made_sign_in_without_a_confirmation(client, alice):
     assert response.status_code == 302 and signed_in_as(client) == "alice"
     profile = client.get("/account/")
     assert profile.status_code == 200 and "API tokens" in profile.content.decode()
-
-
-def print_setting(expression: str, **env: str):
-    code = f"import django, json; django.setup(); from django.conf import settings; print(json.dumps({expression}))"
-    done = run_python("-c", code, DJANGO_SETTINGS_MODULE="config.settings", **env)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def test_mail_goes_to_the_console_in_the_demo_and_to_smtp_from_the_environment():

@@ -11,23 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leaderboard import moderating
-from leaderboard.models import Result, Status, Submission
+from leaderboard.models import Submission
 
 pytestmark = pytest.mark.django_db
-
-
-def done(testset, owner, name: str, top1: float) -> Submission:
-    submission = Submission.objects.create(owner=owner, testset=testset, name=name, preprocessing={})
-    submission.move_to(Status.RUNNING)
-    submission.move_to(Status.SCORING)
-    result = {
-        **{"version": 1, "protocol": "original", "headline": "top1", "metrics": {"top1": top1, "top5": 0.99}},
-        **{"intervals": {"top1": [top1 - 0.01, top1 + 0.01]}, "counts": {"scored": 10_000}, "summaries": {}},
-        **{"curves": {}, "correct": None, "per_example": None, "slices": {}},
-    }
-    Result.objects.store(submission, {"original": result})
-    submission.move_to(Status.DONE)
-    return submission
 
 
 def badge_text(client, submission) -> str:
@@ -39,9 +25,9 @@ def badge_text(client, submission) -> str:
     return texts[-1]
 
 
-def test_the_badge_shows_the_rank_and_headline_the_board_shows(cifar10, alice, bob, staff, client):
+def test_the_badge_shows_the_rank_and_headline_the_board_shows(cifar10, alice, bob, staff, client, ranked):
     scores = {"A": 0.7103, "B": 0.9, "C": 0.8}
-    made = {name: done(cifar10, alice if name != "C" else bob, name, top1) for name, top1 in scores.items()}
+    made = {name: ranked(cifar10, alice if name != "C" else bob, name, top1) for name, top1 in scores.items()}
     by_score = sorted(scores, key=scores.get, reverse=True)  # the board's order, worked out here
     for name, submission in made.items():
         assert badge_text(client, submission) == f"rank #{by_score.index(name) + 1} · Top-1 {scores[name] * 100:.2f}%"
@@ -59,11 +45,11 @@ def test_the_badge_shows_the_rank_and_headline_the_board_shows(cifar10, alice, b
     assert client.get(f"/submissions/{made['B'].pk}/badge.svg").status_code == 404
 
 
-def test_no_badge_for_what_is_not_on_a_public_board(cifar10, alice, client):
+def test_no_badge_for_what_is_not_on_a_public_board(cifar10, alice, client, ranked):
     queued = Submission.objects.create(owner=alice, testset=cifar10, name="Q", preprocessing={})
     assert client.get(f"/submissions/{queued.pk}/badge.svg").status_code == 404
     assert client.get("/submissions/999999/badge.svg").status_code == 404
-    entry = done(cifar10, alice, "D", 0.5)
+    entry = ranked(cifar10, alice, "D", 0.5)
     assert client.get(f"/submissions/{entry.pk}/badge.svg", {"label_set": "nonesuch"}).status_code == 404
 
     page = client.get(f"/submissions/{entry.pk}/").content.decode()

@@ -7,23 +7,9 @@ import re
 
 import pytest
 
-from leaderboard.models import Result, Status, Submission
+from leaderboard.models import Submission
 
 pytestmark = pytest.mark.django_db
-
-
-def done(testset, owner, name: str, top1: float, **fields) -> Submission:
-    submission = Submission.objects.create(owner=owner, testset=testset, name=name, preprocessing={}, **fields)
-    submission.move_to(Status.RUNNING)
-    submission.move_to(Status.SCORING)
-    result = {
-        **{"version": 1, "protocol": "original", "headline": "top1", "metrics": {"top1": top1, "top5": 0.99}},
-        **{"intervals": {"top1": [top1 - 0.01, top1 + 0.01]}, "counts": {"scored": 10_000}, "summaries": {}},
-        **{"curves": {}, "correct": None, "per_example": None, "slices": {}},
-    }
-    Result.objects.store(submission, {"original": result})
-    submission.move_to(Status.DONE)
-    return submission
 
 
 def row(page: str, submission) -> str:
@@ -35,9 +21,9 @@ def board_names(client) -> list[str]:
     return [entry["name"] for entry in rows]
 
 
-def test_each_row_has_its_status_headline_and_rank(cifar10, alice, bob, client):
-    mine = done(cifar10, alice, "Mine", 0.8)
-    done(cifar10, bob, "Better", 0.9)
+def test_each_row_has_its_status_headline_and_rank(cifar10, alice, bob, client, ranked):
+    mine = ranked(cifar10, alice, "Mine", 0.8)
+    ranked(cifar10, bob, "Better", 0.9)
     queued = Submission.objects.create(owner=alice, testset=cifar10, name="Queued", preprocessing={})
     client.force_login(alice)
     page = client.get("/submissions/mine/").content.decode()
@@ -46,8 +32,8 @@ def test_each_row_has_its_status_headline_and_rank(cifar10, alice, bob, client):
     assert "Better" not in page  # only the user's own
 
 
-def test_the_owner_withdraws_and_restores_and_the_boards_follow(cifar10, alice, bob, client):
-    mine = done(cifar10, alice, "Mine", 0.8)
+def test_the_owner_withdraws_and_restores_and_the_boards_follow(cifar10, alice, bob, client, ranked):
+    mine = ranked(cifar10, alice, "Mine", 0.8)
     assert board_names(client) == ["Mine"]
     client.force_login(bob)
     assert client.post(f"/submissions/{mine.pk}/withdraw/").status_code == 404  # not bob's
@@ -65,8 +51,8 @@ def test_the_owner_withdraws_and_restores_and_the_boards_follow(cifar10, alice, 
     assert board_names(client) == ["Mine"]
 
 
-def test_resubmit_fills_in_the_form_from_the_earlier_one(cifar10, alice, bob, client):
-    earlier = done(cifar10, alice, "Earlier", 0.8, paper_url="https://example.org/paper", licence="MIT")
+def test_resubmit_fills_in_the_form_from_the_earlier_one(cifar10, alice, bob, client, ranked):
+    earlier = ranked(cifar10, alice, "Earlier", 0.8, paper_url="https://example.org/paper", licence="MIT")
     Submission.objects.filter(pk=earlier.pk).update(preprocessing={"input_size": 32, "mean": [0.5, 0.5, 0.5]})
     client.force_login(alice)
     form = client.get("/submit/", {"from": earlier.pk}).content.decode()

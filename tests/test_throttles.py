@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from leaderboard.models import Submission
-from tests.conftest import run_python
+from tests.conftest import print_setting, run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -80,13 +80,6 @@ def test_two_processes_count_together_in_a_redis_cache():
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert json.loads(first.stdout) == [True, True]
     assert json.loads(second.stdout) == [True, False]
-
-
-def print_setting(expression: str, **env: str):
-    code = f"import django, json; django.setup(); from django.conf import settings; print(json.dumps({expression}))"
-    done = run_python("-c", code, DJANGO_SETTINGS_MODULE="config.settings", **env)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def test_a_redis_cache_url_gives_djangos_own_redis_backend():
