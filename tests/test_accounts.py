@@ -119,6 +119,10 @@ def test_accounts_staff_made_sign_in_without_a_confirmation(client, alice):
     assert response.status_code == 302 and signed_in_as(client) == "alice"
     profile = client.get("/account/")
     assert profile.status_code == 200 and "API tokens" in profile.content.decode()
+    for link in ("/accounts/email/", "/accounts/password/change/"):  # the account page's links
+        assert f'href="{link}"' in profile.content.decode()
+        page = client.get(link)
+        assert page.status_code == 200 and 'class="brand"' in page.content.decode()  # in the site's layout
 
 
 def test_mail_goes_to_the_console_in_the_demo_and_to_smtp_from_the_environment():
