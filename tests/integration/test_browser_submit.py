@@ -141,6 +141,7 @@ def test_a_newcomer_signs_up_confirms_through_the_mailed_link_and_makes_a_token(
     read their inbox."""
     page.goto("/")
     page.click("text=Sign up")
+    screenshots(page, "signup")
     page.fill("input[name=email]", "newcomer@example.org")
     page.fill("input[name=username]", "newcomer")
     page.fill("input[name=password1]", "a long passphrase")
