@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             submission = client.submission(args.id) if args.command == "status" else client.cancel(args.id)
         else:
             view = {key: getattr(args, key) for key in ("sort", "order", "page", "per_page", *BOARD_FILTERS)}
-            return show_leaderboard(client.leaderboard(args.testset, args.label_set, **view), args.json)
+            show_leaderboard(client.leaderboard(args.testset, args.label_set, **view), args.json)
+            return 0
         if getattr(args, "wait", False):
             submission = follow(client, submission)
         return show_submission(submission, args.json)
@@ -276,10 +277,11 @@ def utc(moment: str) -> str:
 BOARD_FILTERS = ("model_format", "arch", "owner", "params_min", "params_max", "since", "until", "q")
 
 
-def show_leaderboard(board: dict, as_json: bool) -> int:
+def show_leaderboard(board: dict, as_json: bool) -> None:
+    """Prints a page of a board: as a table, or the API's JSON. A board shown is a success: nothing to return."""
     if as_json:
         console.print_json(json.dumps(board))
-        return 0
+        return
     metric_columns = board.get("columns") or [{"metric": "top1", "title": "Top-1", "lower_is_better": False}]
     title = f"{board['testset']} ({board['label_set']} labels, v{board.get('version', 1)})"
     table = Table(title=title, caption=_board_caption(board))
@@ -313,7 +315,6 @@ def show_leaderboard(board: dict, as_json: bool) -> int:
             rate(cost.get("throughput")),
         )
     console.print(table)
-    return 0
 
 
 def _board_caption(board: dict) -> str:
