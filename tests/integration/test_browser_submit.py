@@ -94,6 +94,11 @@ def test_a_researcher_submits_through_the_form_and_sees_the_result(cifar10, alic
     screenshots(page, "submission")
     page.goto("/testsets/cifar10/")
     screenshots(page, "board")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    table = page.evaluate(
+        "() => { const box = document.querySelector('.table-scroll'); return [box.scrollWidth, box.clientWidth]; }"
+    )
+    assert table[0] <= table[1], f"the board does not fit a 1400 px window: {table[0]} px in {table[1]}"
     row = page.locator("table.ranking tbody tr").first
     expect(row).to_contain_text("ResNet20 from the browser")
     expect(row.locator(".top1 .value")).to_have_text("81.03%")
