@@ -140,6 +140,17 @@ def test_a_researcher_submits_through_the_form_and_sees_the_result(cifar10, alic
     expect(page.locator("#paired-original")).to_contain_text("McNemar's exact p")
     screenshots(page, "compare")
 
+    # the rest of the site a researcher sees, at both widths
+    for path, name in (("/", "home"), ("/submit/", "submit"), ("/submissions/mine/", "my-submissions")):
+        page.goto(path)
+        screenshots(page, name)
+    page.goto("/submissions/mine/")
+    page.locator("table.mine tbody tr").first.locator("a").first.click()
+    page.click("#edit-card")
+    screenshots(page, "model-card")
+    page.goto("/no/such/page/")
+    screenshots(page, "not-found")
+
 
 def test_a_newcomer_signs_up_confirms_through_the_mailed_link_and_makes_a_token(site, page):
     """The demo's mail goes to the console: here, gunicorn's log, where the test reads the link as a user would
