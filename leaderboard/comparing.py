@@ -10,13 +10,24 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from leaderboard.columns import board_columns, title_under
-from leaderboard.disclosure import Figures, submission_figures
+from leaderboard.disclosure import Figures, figures_of
 from leaderboard.models import Submission
 from plugins.metrics.paired import TIE_P_VALUE, mcnemar_exact_p, mean_with_interval, paired_difference
 
 
+class _Pair:
+    """A figure of A beside B's (a, b: either None where withheld or missing)."""
+
+    a: float | None
+    b: float | None
+
+    @property
+    def difference(self) -> float | None:
+        return None if self.a is None or self.b is None else self.a - self.b
+
+
 @dataclass
-class MetricPair:
+class MetricPair(_Pair):
     metric: str
     title: str
     a: float | None
@@ -24,22 +35,14 @@ class MetricPair:
     a_interval: list | None
     b_interval: list | None
 
-    @property
-    def difference(self) -> float | None:
-        return None if self.a is None or self.b is None else self.a - self.b
-
 
 @dataclass
-class SlicePair:
+class SlicePair(_Pair):
     slicer: str
     name: str
     count: int
     a: float | None
     b: float | None
-
-    @property
-    def difference(self) -> float | None:
-        return None if self.a is None or self.b is None else self.a - self.b
 
 
 @dataclass
@@ -72,15 +75,9 @@ def compare(a: Submission, b: Submission, user) -> list[LabelSetComparison]:
         raise CompareError("pick two different submissions")
     if a.testset_id != b.testset_id:
         raise CompareError(f"{a.name} is on {a.testset.name} and {b.name} on {b.testset.name}: nothing to pair")
-    num_examples = a.testset.num_examples
-    figures = [_figures(submission, user, num_examples) for submission in (a, b)]
+    figures = [{f.result.label_set_id: f for f in figures_of(submission, user)} for submission in (a, b)]
     shared = sorted(set(figures[0]) & set(figures[1]))
-    return [_label_set(figures[0][pk], figures[1][pk], num_examples) for pk in shared]
-
-
-def _figures(submission: Submission, user, num_examples: int) -> dict[int, Figures]:
-    results = list(submission.results.select_related("label_set").prefetch_related("slices").order_by("label_set_id"))
-    return {f.result.label_set_id: f for f in submission_figures(results, user, num_examples)}
+    return [_label_set(figures[0][pk], figures[1][pk], a.testset.num_examples) for pk in shared]
 
 
 def _label_set(fa: Figures, fb: Figures, num_examples: int) -> LabelSetComparison:

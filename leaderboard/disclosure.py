@@ -183,6 +183,12 @@ def metric_figures(
     )
 
 
+def figures_of(submission, user) -> list[Figures]:
+    """What this user may see of each of the submission's results, in label set order (its page, a comparison)."""
+    results = submission.results.select_related("label_set").prefetch_related("slices").order_by("label_set_id")
+    return submission_figures(list(results), user, submission.testset.num_examples)
+
+
 def submission_figures(results: list, user, num_examples: int) -> list[Figures]:
     """Everything about each of a submission's results, its slices decided for all of them together."""
     staff = sees_everything(user)
@@ -213,9 +219,7 @@ def chart_figures(charts: dict, staff: bool) -> dict:
     shown = dict(charts)
     if "reliability" in charts:
         shown["reliability"] = [
-            {**item, "confidence": None, "accuracy": None, "withheld": small_note()}
-            if _reason(item["count"]) and item["count"]
-            else item
+            {**item, "confidence": None, "accuracy": None, "withheld": small_note()} if _reason(item["count"]) else item
             for item in charts["reliability"]
         ]
     confusion = charts.get("confusion")

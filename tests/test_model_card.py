@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from leaderboard.models import Result, Status, Submission
+from leaderboard.models import Submission
 
 pytestmark = pytest.mark.django_db
 
@@ -113,18 +113,9 @@ def test_only_the_owner_edits_the_card_and_the_boards_follow(cifar10, alice, bob
     assert (edited.paper_url, edited.architecture, edited.licence) == (CARD["paper_url"], "wide_resnet", "BSD-3-Clause")
 
 
-def test_the_boards_link_the_card_and_follow_its_edits(cifar10, alice, client):
+def test_the_boards_link_the_card_and_follow_its_edits(cifar10, alice, client, ranked):
     """The board's row links the paper and the code; the exports carry them; an edit reaches a cached board."""
-    submission = Submission.objects.create(owner=alice, testset=cifar10, name="R", preprocessing={}, **CARD)
-    submission.move_to(Status.RUNNING)
-    submission.move_to(Status.SCORING)
-    result = {
-        **{"version": 1, "protocol": "original", "headline": "top1", "metrics": {"top1": 0.8, "top5": 0.9}},
-        **{"intervals": {"top1": [0.79, 0.81]}, "counts": {"scored": 10_000}, "summaries": {}, "curves": {}},
-        **{"correct": None, "per_example": None, "slices": {}},
-    }
-    Result.objects.store(submission, {"original": result})
-    submission.move_to(Status.DONE)
+    submission = ranked(cifar10, alice, "R", 0.8, **CARD)
 
     def row_html() -> str:
         page = client.get("/testsets/cifar10/").content.decode()

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from leaderboard import moderating, ranking
 from leaderboard.charts import submission_charts
 from leaderboard.columns import title_under
-from leaderboard.disclosure import metric_figures, submission_figures
+from leaderboard.disclosure import figures_of, metric_figures
 from leaderboard.forms import ModelCardForm, SubmissionForm
 from leaderboard.models import CARD_FIELDS, BoardEntry, InvalidTransition, Result, Status, Submission
 from leaderboard.quotas import SubmissionRefused, in_flight_count, max_in_flight, quota_for, quotas_for
@@ -29,9 +29,7 @@ def _visible_submission(request, pk: int) -> Submission:
 
 def detail(request, pk: int):
     submission = _visible_submission(request, pk)
-    results = list(submission.results.select_related("label_set").prefetch_related("slices").order_by("label_set_id"))
-    # what this user may see of each result: leaderboard/disclosure.py
-    shown = submission_figures(results, request.user, submission.testset.num_examples)
+    shown = figures_of(submission, request.user)  # what this user may see of each result: leaderboard/disclosure.py
     for figures in shown:
         figures.chart_data = submission_charts(figures, submission.testset.class_names or [])
         figures.chart_id = f"chart-data-{figures.result.label_set.name}"
@@ -49,22 +47,21 @@ def detail(request, pk: int):
     )
 
 
+# the board a submission is shown by on its own page and in My submissions: its test set's current original one
+ORIGINAL_BOARD = {"label_set__name": "original", "label_set__is_current": True}
+
+
 def _leader(submission: Submission) -> Submission | None:
     """The leader of the submission's test set's original-label board, to compare with (None: it is the leader)."""
-    entry = (
-        BoardEntry.objects.filter(
-            label_set__testset=submission.testset_id, label_set__name="original", label_set__is_current=True, position=1
-        )
-        .select_related("submission")
-        .first()
-    )
+    leaders = BoardEntry.objects.filter(label_set__testset=submission.testset_id, position=1, **ORIGINAL_BOARD)
+    entry = leaders.select_related("submission").first()
     return entry.submission if entry is not None and entry.submission_id != submission.pk else None
 
 
 def _badge_links(request, submission: Submission) -> dict | None:
-    """The badge's address and a Markdown line for a README, where it is on a public board (views/badges.py)."""
-    on_board = BoardEntry.objects.filter(submission=submission, label_set__name="original", label_set__is_current=True)
-    if not on_board.exists() or not Submission.objects.public().filter(pk=submission.pk).exists():
+    """The badge's address and a Markdown line for a README, where it is on a public board (views/badges.py): a
+    board stores entries of public submissions only (leaderboard/ranking.py)."""
+    if not BoardEntry.objects.filter(submission=submission, **ORIGINAL_BOARD).exists():
         return None
     image = request.build_absolute_uri(reverse("submission-badge", args=[submission.pk]))
     page = request.build_absolute_uri(reverse("submission", args=[submission.pk]))
@@ -152,15 +149,13 @@ def my_submissions(request):
     submissions = list(request.user.submissions.select_related("testset"))
     entries = {
         entry.submission_id: entry
-        for entry in BoardEntry.objects.filter(
-            submission__in=submissions, label_set__name="original", label_set__is_current=True
-        ).select_related("result")
+        for entry in BoardEntry.objects.filter(submission__in=submissions, **ORIGINAL_BOARD).only(
+            "submission_id", "position"
+        )
     }
     headlines = {
         result.submission_id: result
-        for result in Result.objects.filter(
-            submission__in=submissions, label_set__name="original", label_set__is_current=True
-        )
+        for result in Result.objects.filter(submission__in=submissions, **ORIGINAL_BOARD)
         .select_related("label_set")
         .only("submission_id", "headline", "headline_metric", "metrics", "counts", "label_set__protocol")
     }

@@ -27,8 +27,7 @@ def paired_mean_p(values_a: np.ndarray, values_b: np.ndarray) -> float:
     """Two-sided paired t-test p-value of the mean per-example difference, over the examples both score (NaN
     elsewhere). With thousands of examples the mean difference is close to normal whatever the scores'
     distribution. Identical scores differ by nothing: p = 1."""
-    both = ~(np.isnan(values_a) | np.isnan(values_b))
-    differences = values_a[both].astype(np.float64) - values_b[both].astype(np.float64)
+    differences = _differences(values_a, values_b)
     if len(differences) < 2 or not differences.any():
         return 1.0
     if np.all(differences == differences[0]):  # a constant difference: no variance, beyond doubt
@@ -39,9 +38,14 @@ def paired_mean_p(values_a: np.ndarray, values_b: np.ndarray) -> float:
 def paired_difference(values_a: np.ndarray, values_b: np.ndarray) -> tuple[float, float, float] | None:
     """The mean per-example difference a - b over the examples both score (NaN elsewhere) and its 95% interval
     (mean_with_interval)."""
+    return mean_with_interval(_differences(values_a, values_b))
+
+
+def _differences(values_a: np.ndarray, values_b: np.ndarray) -> np.ndarray:
+    """a - b per example, in float64, over the examples both score (NaN elsewhere)."""
     a, b = np.asarray(values_a, dtype=np.float64), np.asarray(values_b, dtype=np.float64)
     both = ~(np.isnan(a) | np.isnan(b))
-    return mean_with_interval(a[both] - b[both])
+    return a[both] - b[both]
 
 
 def mean_with_interval(differences: np.ndarray) -> tuple[float, float, float] | None:

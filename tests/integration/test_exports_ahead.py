@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from leaderboard.board_cache import export_key
 from leaderboard.boards import EXPORTS, BoardQuery
-from leaderboard.models import Result, Status, Submission, TestSet
+from leaderboard.models import TestSet
 from tests.integration.conftest import require_services
 from tests.integration.processes import Worker
 
@@ -24,23 +24,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 BOARD_CACHE_URL = "redis://127.0.0.1:6379/13"  # keys name the boards' stamps (UUIDs): no run sees another's
 
 
-def store_done(testset, owner, name: str, top1: float) -> None:
-    """A done submission with an original-label result, stored (and committed) as a worker stores results."""
-    submission = Submission.objects.create(owner=owner, testset=testset, name=name, preprocessing={})
-    submission.move_to(Status.RUNNING)
-    submission.move_to(Status.SCORING)
-    metrics = {"top1": top1, "top5": min(1.0, top1 + 0.1), "nll": 1 - top1}
-    result = {
-        **{"version": 1, "protocol": "original", "headline": "top1", "metrics": metrics},
-        **{"intervals": {"top1": [top1 - 0.01, top1 + 0.01]}, "counts": {"scored": 10_000}},
-        **{"summaries": {}, "curves": {}, "correct": None, "per_example": None, "slices": {}},
-    }
-    Result.objects.store(submission, {"original": result})
-    submission.move_to(Status.DONE)
-
-
 def test_a_worker_makes_the_exports_a_reranking_asks_for(
-    django_db_setup, data_dir, tmp_path, cifar10, alice, settings, client
+    django_db_setup, data_dir, tmp_path, cifar10, alice, settings, client, ranked
 ):
     require_services()
     queue = f"exports-{uuid.uuid4().hex[:8]}"
@@ -51,7 +36,7 @@ def test_a_worker_makes_the_exports_a_reranking_asks_for(
     settings.ZOOBOARD_EXPORTS_AHEAD = True
     settings.ZOOBOARD_CPU_QUEUE = queue
     for index in range(5):
-        store_done(cifar10, alice, f"model-{index}", 0.5 + index / 20)  # each commits: a re-ranking each
+        ranked(cifar10, alice, f"model-{index}", 0.5 + index / 20)  # each commits: a re-ranking each
     # the worker starts once every entry is done: the asks wait in the broker meanwhile, and its reaper finds no
     # evaluation of these made-up submissions to take back
     worker = Worker(queue, tmp_path, data_dir, {"BOARD_CACHE_URL": BOARD_CACHE_URL})

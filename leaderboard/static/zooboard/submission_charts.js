@@ -77,7 +77,7 @@
         animation: false,
         scales: {
           y: {
-            min: loss ? Math.max(0, low - margin) : Math.max(0, low - margin),
+            min: Math.max(0, low - margin),
             max: loss ? high + margin : Math.min(100, high + margin),
             title: { display: true, text: data.headline.title + (loss ? "" : " (%)") },
           },
