@@ -139,3 +139,11 @@ def test_the_boards_link_the_card_and_follow_its_edits(cifar10, alice, client, r
     client.logout()
     cell = row_html()  # the same reader, the same URL: served afresh, not the cached page of before
     assert 'href="https://example.org/paper?a=1&amp;b=2"' in cell and "code</a>" not in cell
+
+
+def test_the_client_names_the_cards_fields_as_the_server_does():
+    """The client keeps its own copy (it is free of Django): the two must not drift apart."""
+    from client.api import CARD_FIELDS as CLIENT_FIELDS
+    from leaderboard.models import CARD_FIELDS
+
+    assert CLIENT_FIELDS == CARD_FIELDS
