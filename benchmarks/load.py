@@ -81,7 +81,7 @@ from evaluator.tasks import _store  # noqa: E402
 from leaderboard import board_cache, ranking  # noqa: E402
 from leaderboard.importing import import_testset  # noqa: E402
 from leaderboard.models import BoardEntry, Status, Submission, TestSet  # noqa: E402
-from plugins.predictions import Predictions, softmax  # noqa: E402
+from plugins.predictions import Predictions  # noqa: E402
 from plugins.testset import LabelSetData, TestSetManifest, testset_root  # noqa: E402
 
 BUNDLED = REPO / "evaluator" / "bundled"
@@ -111,7 +111,7 @@ def score_models(root: Path, count: int, seed: int) -> list[dict]:
     for index in range(count):
         logits = rng.normal(size=(len(labels), len(manifest.class_names)))
         logits[np.arange(len(labels)), labels] += rng.uniform(0.5, 4.0)
-        scored.append(score_all(Predictions.from_probabilities(softmax(logits)), root, manifest))
+        scored.append(score_all(Predictions.from_logits(logits), root, manifest))
         if (index + 1) % 20 == 0 or index + 1 == count:
             print(f"  scored {index + 1}/{count} models ({time.perf_counter() - started:.0f} s)", flush=True)
     return scored

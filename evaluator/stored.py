@@ -39,12 +39,17 @@ def save_predictions(submission_id: int, predictions: Predictions) -> None:
 
 
 def load_predictions(submission_id: int) -> Predictions | None:
-    """A submission's stored predictions, or None where it has none (evaluated before they were kept)."""
+    """A submission's stored predictions, or None where it has none (evaluated before they were kept). Their
+    compact part is read at once; the file stays open for the rows read on demand until the caller's close()."""
     storage, name = storages["predictions"], predictions_name(submission_id)
     if not storage.exists(name):
         return None
-    with storage.open(name, "rb") as file:
+    file = storage.open(name, "rb")
+    try:
         return Predictions.load(file)
+    except BaseException:
+        file.close()
+        raise
 
 
 @contextmanager

@@ -157,7 +157,16 @@ class Metric(Protocol):
 class Slicer(Protocol):
     name: str
 
-    def slices(self, root: Path, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
-        """Slice name -> boolean mask [N] of the examples in it; {} where the slicer does not apply.
+    def slices(self, root: Path, manifest: TestSetManifest) -> dict[str, np.ndarray]:
+        """Slice name -> boolean mask [N] of the examples in it; {} where the slicer does not apply. The same masks
+        serve every label set of the test set: the engine asks once per evaluation or re-scoring.
 
-        root is the test set's folder, for slicers that read another label set (e.g. label status)."""
+        root is the test set's folder, for slicers that read a label set or annotations (e.g. label status)."""
+
+
+class Summary(Protocol):
+    name: str
+
+    def summarise(self, root: Path, manifest: TestSetManifest, score: Score) -> dict | None:
+        """One figure about a label set's score, shown beside the worst slices: {"value": float, ...anything else
+        JSON can hold}, or None where it does not apply to this test set or protocol."""

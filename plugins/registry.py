@@ -14,15 +14,13 @@ from importlib.metadata import entry_points
 
 log = logging.getLogger(__name__)
 
-KINDS = ("model_format", "testset_reader", "label_protocol", "metric", "slicer")
+KINDS = ("model_format", "testset_reader", "label_protocol", "metric", "slicer", "summary")
 ENTRY_POINT_GROUP = "zooboard.plugins"
 BUILTIN_MODULES = (
     "plugins.formats.onnx_format",
     "plugins.formats.timm_format",
     "plugins.readers.cifar10",
     "plugins.readers.imagenet",
-    "plugins.metrics.accuracy",
-    "plugins.metrics.calibration",
     "plugins.protocols.original",
     "plugins.protocols.clean",
     "plugins.protocols.multilabel",
@@ -32,6 +30,7 @@ BUILTIN_MODULES = (
     "plugins.slicers.label_status",
     "plugins.slicers.label_multiplicity",
     "plugins.slicers.annotations",
+    "plugins.summaries.macro_std",
 )
 
 _entries: dict[str, dict[str, object]] = {kind: {} for kind in KINDS}
@@ -41,15 +40,24 @@ _loading = False
 _lock = threading.RLock()
 
 
-def register(kind: str, name: str):
-    """Decorator: register a class (instantiated once) or a function under kind/name."""
+def register(kind: str, name: str | None = None):
+    """Decorator: registers a class (instantiated once) or a function under kind and its name: the class's own
+    `name` attribute, written once, or the name given here (which a class without one then takes)."""
     if kind not in KINDS:
         raise ValueError(f"unknown plugin kind {kind!r}; kinds are {', '.join(KINDS)}")
 
     def decorate(obj):
-        if name in _entries[kind]:
-            warnings.warn(f"{kind} plugin {name!r} registered twice; the later one wins", stacklevel=2)
-        _entries[kind][name] = obj() if isinstance(obj, type) else obj
+        own = getattr(obj, "name", None) if isinstance(obj, type) else None
+        if name is not None and own is not None and own != name:
+            raise ValueError(f"{kind} plugin {obj.__name__} is named {own!r}; it cannot register as {name!r}")
+        key = name or own
+        if not key:
+            raise ValueError(f"{kind} plugin {obj.__name__} has no name: give one to register() or a name attribute")
+        if isinstance(obj, type) and own is None:
+            obj.name = key
+        if key in _entries[kind]:
+            warnings.warn(f"{kind} plugin {key!r} registered twice; the later one wins", stacklevel=2)
+        _entries[kind][key] = obj() if isinstance(obj, type) else obj
         return obj
 
     return decorate

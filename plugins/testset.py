@@ -82,9 +82,6 @@ class LabelSetData:
     def targets(self) -> np.ndarray:
         return self.arrays["targets"]
 
-    def subset(self, mask: np.ndarray) -> LabelSetData:
-        return LabelSetData(self.info, {name: values[mask] for name, values in self.arrays.items()})
-
     def __len__(self) -> int:
         return len(next(iter(self.arrays.values())))
 
@@ -113,6 +110,16 @@ def label_arrays_by_protocol(root: Path, manifest: TestSetManifest, protocol: st
     for info in manifest.current_label_sets():
         if info.protocol == protocol:
             return _read_arrays(root / info.file)
+    return None
+
+
+def reference_targets(root: Path, manifest: TestSetManifest) -> np.ndarray | None:
+    """One label per example from the test set's first label set that has them (a reader lists the labels as
+    published first), or None: what a check that needs some labels, not a protocol's, compares against."""
+    for info in manifest.current_label_sets():
+        arrays = _read_arrays(root / info.file)
+        if "targets" in arrays:
+            return arrays["targets"]
     return None
 
 

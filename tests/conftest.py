@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
@@ -94,6 +95,32 @@ def data_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def cifar10_root(data_dir) -> Path:
     return testset_root(data_dir, "cifar10")
+
+
+@pytest.fixture(scope="session")
+def cifar10_images_and_labels():
+    """The raw CIFAR-10 test images (uint8 [N, 32, 32, 3]) and labels, decoded by the independent reader."""
+    from tests import independent
+
+    return independent.cifar10_images_and_labels()
+
+
+@pytest.fixture(scope="session")
+def model_outputs(model_path, cifar10_images_and_labels):
+    """model_outputs("resnet20") -> (the model's own outputs on every test image, their kind), computed once by
+    the independent evaluation: the reference for every metric, never the engine's stored predictions."""
+    from tests import independent
+
+    cache = {}
+
+    def get(name: str) -> tuple[np.ndarray, str]:
+        if name not in cache:
+            mean, std, value_range, kind = independent.CIFAR10_MODELS[name]
+            images, _ = cifar10_images_and_labels
+            cache[name] = (independent.model_scores(model_path(name), images, mean, std, value_range), kind)
+        return cache[name]
+
+    return get
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,16 @@ import numpy as np
 import onnxruntime
 from PIL import Image
 
+from plugins.recipe import IMAGENET_MEAN, IMAGENET_STD
 from tests.conftest import BUNDLED_CIFAR10
+
+# How each bundled CIFAR-10 model takes its pixels and what it outputs, as its source publishes them (not read
+# from the converted file's metadata): mean, std, value range, output kind
+CIFAR10_MODELS = {
+    "resnet20": (IMAGENET_MEAN, IMAGENET_STD, 1.0, "logits"),
+    "resnet56": (IMAGENET_MEAN, IMAGENET_STD, 1.0, "logits"),
+    "resnet8": ((0, 0, 0), (1, 1, 1), 255.0, "probabilities"),
+}
 
 
 def cifar10_images_and_labels() -> tuple[np.ndarray, list[int]]:
@@ -42,3 +51,16 @@ def top_k_accuracy_loop(scores: np.ndarray, labels: list[int], k: int) -> float:
         best = sorted(range(len(row)), key=lambda c: row[c], reverse=True)[:k]
         hits += label in best
     return hits / len(labels)
+
+
+def log_probabilities(outputs: np.ndarray, kind: str) -> np.ndarray:
+    """float64 log-probabilities from a model's own outputs, one row at a time: log-softmax of logits, or the
+    log of the probabilities a model outputs itself."""
+    rows = []
+    for row in outputs.astype(np.float64):
+        if kind == "logits":
+            shifted = row - row.max()
+            rows.append(shifted - np.log(np.exp(shifted).sum()))
+        else:
+            rows.append(np.log(row))
+    return np.stack(rows)

@@ -14,7 +14,8 @@ from evaluator.engine.run import run_model
 from plugins import registry
 from plugins.contracts import ModelSource
 from plugins.errors import SubmissionError
-from plugins.formats.onnx_format import OnnxPixelPredictor, normalising_on_device
+from plugins.formats import onnx_format
+from plugins.formats.onnx_format import OnnxPredictor, normalising_on_device
 from plugins.recipe import Recipe
 from plugins.testset import TestSetManifest
 from tests import onnx_models
@@ -32,15 +33,35 @@ def pixels(cifar10_root):
 @pytest.mark.parametrize("recipe", [RGB, CAFFE], ids=["RGB 0-1", "BGR 0-255"])
 def test_normalising_in_the_graph_gives_the_host_paths_predictions(model_path, pixels, recipe):
     source = ModelSource(model_path("resnet20"))
-    on_host = registry.get("model_format", "onnx").load(source, recipe, 10)
-    assert not isinstance(on_host, OnnxPixelPredictor)  # this machine is a CPU one
+    on_host = OnnxPredictor(onnx_format._session(str(model_path("resnet20"))))  # the host path, on any machine
     in_graph = normalising_on_device(source, recipe)
     host_predictions, _ = run_model(on_host, pixels, recipe, 10, 256)
     graph_predictions, _ = run_model(in_graph, pixels, recipe, 10, 256)
     np.testing.assert_array_equal(graph_predictions.top_classes[:, 0], host_predictions.top_classes[:, 0])
-    np.testing.assert_allclose(
-        graph_predictions.probs.astype(np.float32), host_predictions.probs.astype(np.float32), atol=2e-3
-    )
+    np.testing.assert_allclose(graph_predictions.log_probs(), host_predictions.log_probs(), atol=1e-4)
+
+
+class OnDevice:
+    provider = "CUDAExecutionProvider"
+
+
+@pytest.mark.parametrize(
+    ("providers", "on_device", "expected"),
+    [
+        (["CPUExecutionProvider"], None, OnnxPredictor),  # a CPU build: normalised on the host
+        (["CUDAExecutionProvider", "CPUExecutionProvider"], None, OnnxPredictor),  # GPU build, no GPU: fell back
+        (["CUDAExecutionProvider", "CPUExecutionProvider"], OnDevice(), OnDevice),  # the GPU took the session
+    ],
+)
+def test_the_pixels_go_to_the_device_only_where_a_device_took_the_session(
+    model_path, monkeypatch, providers, on_device, expected
+):
+    """What load() picks, decided by the provider that took the session, whatever this machine has."""
+    monkeypatch.setattr(onnx_format, "_providers", lambda: providers)
+    if on_device is not None:
+        monkeypatch.setattr(onnx_format, "normalising_on_device", lambda source, recipe: on_device)
+    predictor = registry.get("model_format", "onnx").load(ModelSource(model_path("resnet20")), RGB, 10)
+    assert type(predictor) is expected
 
 
 def test_a_fixed_batch_model_and_a_colliding_input_name_still_work(tmp_path, pixels):

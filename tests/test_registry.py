@@ -13,7 +13,7 @@ from tests.conftest import run_python
 def test_the_built_ins_are_registered():
     assert "onnx" in registry.names("model_format")
     assert "cifar10" in registry.names("testset_reader")
-    assert {"top1", "top5"} <= set(registry.names("metric"))
+    assert {"original", "clean", "multilabel", "soft"} <= set(registry.names("label_protocol"))
 
 
 def test_an_unknown_name_lists_the_known_ones():
@@ -22,9 +22,9 @@ def test_an_unknown_name_lists_the_known_ones():
 
 
 def test_registering_a_name_twice_warns(monkeypatch):
-    monkeypatch.setitem(registry._entries, "metric", dict(registry._entries["metric"]))
-    with pytest.warns(UserWarning, match="metric plugin 'top1' registered twice"):
-        registry.register("metric", "top1")(lambda predictions, target: 0.0)
+    monkeypatch.setitem(registry._entries, "slicer", dict(registry._entries["slicer"]))
+    with pytest.warns(UserWarning, match="slicer plugin 'class' registered twice"):
+        registry.register("slicer", "class")(lambda root, manifest: {})
 
 
 def test_a_broken_third_party_plugin_is_reported_by_name(monkeypatch):

@@ -33,7 +33,11 @@ def storage(request, settings, tmp_path, object_store):
 
 
 def same(a, b) -> bool:
-    pairs = zip((a.top_classes, a.top_probs, a.probs), (b.top_classes, b.top_probs, b.probs), strict=True)
+    pairs = zip(
+        (a.top_classes, a.top_log_probs, a.square_sums, a.log_probs()),
+        (b.top_classes, b.top_log_probs, b.square_sums, b.log_probs()),
+        strict=True,
+    )
     return all(np.array_equal(x, y) for x, y in pairs)
 
 

@@ -14,7 +14,7 @@ import pytest
 from evaluator.engine.scoring import score_label_set
 from leaderboard.models import LabelSet, Result, Status, Submission
 from plugins import registry
-from plugins.predictions import Predictions, softmax
+from plugins.predictions import Predictions
 from plugins.recipe import IMAGENET_MEAN, IMAGENET_STD
 from plugins.testset import LabelSetData, TestSetManifest
 from tests import independent
@@ -112,7 +112,7 @@ def test_a_plugin_protocol_gets_a_board_sorted_by_its_own_columns(top_two, cifar
         submission = Submission.objects.create(owner=alice, testset=cifar10, name=name, preprocessing={})
         submission.move_to(Status.RUNNING)
         submission.move_to(Status.SCORING)
-        predictions = Predictions.from_probabilities(softmax(logits))
+        predictions = Predictions.from_logits(logits)
         Result.objects.store(submission, {"top-two": score_label_set(predictions, cifar10_root, manifest, info)})
         submission.move_to(Status.DONE)
         # independently, from the logits: the label's place among the five best, six where it is not there

@@ -20,7 +20,7 @@ from plugins import registry
 from plugins.contracts import ModelSource
 from plugins.predictions import Predictions
 from plugins.recipe import Recipe
-from plugins.testset import LabelSetData, TestSetManifest
+from plugins.testset import TestSetManifest, reference_targets
 
 DEFAULT_BATCH_SIZE = 256
 # How many examples (evenly spread over the test set) bfloat16 is checked against float32 on.
@@ -130,11 +130,10 @@ def _settle_precision(predictor, pixels, root: Path, manifest: TestSetManifest, 
         return {"precision": "float32", "reason": "the model's format runs as exported"}
 
     def sample() -> tuple[np.ndarray, np.ndarray | None]:
-        """Examples spread evenly over the test set, with their original labels where the test set has them."""
+        """Examples spread evenly over the test set, with their labels where the test set has one per example."""
         indices = np.unique(np.linspace(0, len(pixels) - 1, min(len(pixels), PRECISION_SAMPLE)).astype(np.int64))
-        original = manifest.current_label_set("original")
-        labels = LabelSetData.load(root, original).arrays if original else {}
-        return np.asarray(pixels[indices]), labels["targets"][indices] if "targets" in labels else None
+        targets = reference_targets(root, manifest)
+        return np.asarray(pixels[indices]), targets[indices] if targets is not None else None
 
     return predictor.settle_precision(sample, recipe, policy)
 

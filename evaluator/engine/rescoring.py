@@ -8,7 +8,7 @@ from pathlib import Path
 
 from evaluator.engine.scoring import DEFAULT_MIN_SLICE, score_label_set, slice_masks
 from plugins.predictions import Predictions
-from plugins.testset import LabelSetData, LabelSetInfo, TestSetManifest
+from plugins.testset import LabelSetInfo, TestSetManifest
 
 
 def rescore(
@@ -20,11 +20,16 @@ def rescore(
 ) -> Iterator[tuple[int, dict]]:
     """Yields (submission id, score) for every submission whose stored predictions its loader finds (a loader
     returns None where there are none): the caller decides where they are kept (evaluator/stored.py)."""
-    masks = slice_masks(root, manifest, LabelSetData.load(root, info))
+    masks = slice_masks(root, manifest)
     for submission_id, load in stored.items():
         predictions = load()
-        if predictions is not None:
-            yield submission_id, score_label_set(predictions, root, manifest, info, min_slice, masks)
+        if predictions is None:
+            continue
+        try:
+            score = score_label_set(predictions, root, manifest, info, min_slice, masks)
+        finally:
+            predictions.close()
+        yield submission_id, score
 
 
 def from_files(paths: dict[int, Path]) -> dict[int, Callable[[], Predictions | None]]:

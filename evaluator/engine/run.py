@@ -9,10 +9,8 @@ import numpy as np
 from evaluator.engine.streaming import stream_scores
 from plugins.contracts import Predictor
 from plugins.errors import SubmissionError
-from plugins.predictions import NOT_FINITE, Predictions, softmax
+from plugins.predictions import NOT_FINITE, Predictions
 from plugins.recipe import Recipe
-
-SOFTMAX_CHUNK = 4096  # rows at a time, so float64 softmax never needs a second full-size copy
 
 
 def run_model(
@@ -30,12 +28,9 @@ def run_model(
     if not np.isfinite(scores).all():
         raise SubmissionError(NOT_FINITE)
     if recipe.output == "logits":
-        for start in range(0, len(scores), SOFTMAX_CHUNK):
-            chunk = scores[start : start + SOFTMAX_CHUNK]
-            chunk[:] = softmax(chunk.astype(np.float64))
-    else:
-        _check_probabilities(scores)
-    return Predictions.from_probabilities(scores), batch_size
+        return Predictions.from_logits(scores, overwrite=True), batch_size
+    _check_probabilities(scores)
+    return Predictions.from_probabilities(scores, overwrite=True), batch_size
 
 
 def _check_probabilities(probs: np.ndarray) -> None:

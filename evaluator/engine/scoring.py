@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 from plugins import registry
 from plugins.contracts import Score
 from plugins.metrics.calibration import reliability_bins
 from plugins.metrics.confusion import confusion
-from plugins.metrics.fairness import macro_std
 from plugins.metrics.intervals import wilson_intervals
 from plugins.predictions import Predictions
-from plugins.testset import LabelSetData, LabelSetInfo, TestSetManifest, label_arrays_by_protocol, read_annotations
+from plugins.testset import LabelSetData, LabelSetInfo, TestSetManifest
 
 
 def _finite(value):
@@ -33,9 +34,29 @@ def _plain(score: Score) -> dict:
 DEFAULT_MIN_SLICE = 25
 
 
-def slice_masks(root: Path, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, dict[str, np.ndarray]]:
-    """slicer -> slice -> mask; the same for every submission, so re-scoring computes them once."""
-    return {name: registry.get("slicer", name).slices(root, manifest, labels) for name in registry.names("slicer")}
+@dataclass(frozen=True)
+class SliceMasks:
+    """Every slicer's slices as the rows of one sparse matrix [slices, N]: the same for every submission and label
+    set, so an evaluation or a re-scoring builds it once. Sparse, because ImageNet's thousand-odd slices over
+    50,000 examples are mostly empty: a dense product would cost a re-scoring more than the rest of it."""
+
+    slicers: dict[str, list[str]]  # slicer -> its slices' names, in the matrix's row order
+    matrix: sparse.csr_matrix
+    counts: np.ndarray  # examples per slice
+
+
+def slice_masks(root: Path, manifest: TestSetManifest) -> SliceMasks:
+    slicers, rows = {}, []
+    for name in registry.names("slicer"):
+        slices = registry.get("slicer", name).slices(root, manifest)
+        slicers[name] = list(slices)
+        rows.extend(np.flatnonzero(mask) for mask in slices.values())
+    indptr = np.cumsum([0, *(len(row) for row in rows)])
+    indices = np.concatenate(rows) if rows else np.empty(0, np.int64)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(indices)), indices, indptr), shape=(len(rows), manifest.num_examples), dtype=np.float64
+    )
+    return SliceMasks(slicers, matrix, np.diff(indptr))
 
 
 def score_label_set(
@@ -44,12 +65,12 @@ def score_label_set(
     manifest: TestSetManifest,
     info: LabelSetInfo,
     min_slice: int = DEFAULT_MIN_SLICE,
-    masks: dict | None = None,
+    masks: SliceMasks | None = None,
 ) -> dict:
     """Everything about one label set version; "correct" is a bool array (for paired tests), the rest is JSON.
 
     Worst-slice summaries consider only slices of at least min_slice examples: they are shown to everyone.
-    masks: slice_masks() for this label set, when scoring many submissions."""
+    masks: slice_masks(), when scoring many label sets or submissions."""
     protocol = registry.get("label_protocol", info.protocol)
     labels = LabelSetData.load(root, info)
     score = protocol.score(predictions, labels)
@@ -67,10 +88,14 @@ def score_label_set(
         "slices": {},
         "summaries": {},
     }
-    for slicer_name, slices in (masks or slice_masks(root, manifest, labels)).items():
-        result["slices"][slicer_name] = _slice_scores(slices, score.per_example, protocol)
-        result["summaries"][slicer_name] = _worst_slice(result["slices"][slicer_name], protocol.headline, min_slice)
-    result["summaries"].update(_macro_std(root, manifest, score.per_example))
+    masks = masks or slice_masks(root, manifest)
+    for slicer_name, slices in _slice_scores(masks, score.per_example, protocol).items():
+        result["slices"][slicer_name] = slices
+        result["summaries"][slicer_name] = _worst_slice(slices, protocol.headline, min_slice)
+    for name in registry.names("summary"):
+        value = registry.get("summary", name).summarise(root, manifest, score)
+        if value is not None:
+            result["summaries"][name] = {key: _finite(item) for key, item in value.items()}
     return result
 
 
@@ -83,50 +108,32 @@ def chart_aggregates(predictions: Predictions, labels: LabelSetData, score: Scor
         kept = ~np.isnan(np.asarray(score.per_example, dtype=np.float64))
     charts = {}
     if score.correct is not None:
-        confidence = predictions.top_probs[kept, 0]
+        confidence = predictions.confidence[kept]
         charts["reliability"] = reliability_bins(confidence, np.asarray(score.correct)[kept])
     if "targets" in labels.arrays:
-        num_classes = predictions.probs.shape[1]
-        charts["confusion"] = confusion(labels.targets[kept], predictions.top_classes[kept, 0], num_classes)
+        charts["confusion"] = confusion(labels.targets[kept], predictions.top_classes[kept, 0], predictions.num_classes)
     return charts
 
 
-def _macro_std(root: Path, manifest: TestSetManifest, per_example: np.ndarray) -> dict:
-    """MacroStd across ImageNet-X top factors within each class, where the test set has them."""
-    annotations = read_annotations(root, manifest)
-    original = label_arrays_by_protocol(root, manifest, "original")
-    if "imagenet_x_top" not in annotations or original is None:
-        return {}
-    factors = len(manifest.annotations["names"]["imagenet_x"])
-    value = macro_std(
-        per_example,
-        original["targets"],
-        annotations["imagenet_x_top"].astype(np.int64),
-        len(manifest.class_names),
-        factors,
-    )
-    return {"macro_std": {"subgroups": "imagenet_x_top_factor", "value": _finite(value)}}
-
-
-def _slice_scores(slices: dict[str, np.ndarray], per_example: np.ndarray, protocol) -> dict[str, dict]:
-    """The headline metric on every slice at once: means of the per-example values, as two matrix products."""
-    if not slices:
-        return {}
-    masks = np.stack(list(slices.values())).astype(np.float64)  # [slices, N]
+def _slice_scores(masks: SliceMasks, per_example: np.ndarray, protocol) -> dict[str, dict[str, dict]]:
+    """The headline metric on every slice at once: means of the per-example values, as two sparse products."""
     scored = ~np.isnan(per_example)
-    totals, sums = masks @ scored, masks @ np.where(scored, per_example, 0.0)
+    totals, sums = masks.matrix @ scored.astype(np.float64), masks.matrix @ np.where(scored, per_example, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums / totals
     low, high = wilson_intervals(sums, totals) if protocol.headline_is_proportion else (None, None)
-    results = {}
-    for index, name in enumerate(slices):
-        interval = [_finite(low[index]), _finite(high[index])] if low is not None else None
-        results[name] = {
-            "count": int(masks[index].sum()),
-            "counts": {"scored": int(totals[index])},
-            "metrics": {protocol.headline: _finite(float(means[index]))},
-            "intervals": {protocol.headline: interval} if interval else {},
-        }
+    results, row = {}, 0
+    for slicer, names in masks.slicers.items():
+        results[slicer] = {}
+        for name in names:
+            interval = [_finite(low[row]), _finite(high[row])] if low is not None else None
+            results[slicer][name] = {
+                "count": int(masks.counts[row]),
+                "counts": {"scored": int(totals[row])},
+                "metrics": {protocol.headline: _finite(float(means[row]))},
+                "intervals": {protocol.headline: interval} if interval else {},
+            }
+            row += 1
     return results
 
 
@@ -148,8 +155,9 @@ def score_all(
     """Label set name -> its scores, for the current version of every label set of the test set."""
     if len(predictions) != manifest.num_examples:
         raise ValueError(f"{len(predictions)} predictions for a test set of {manifest.num_examples}")
+    masks = slice_masks(root, manifest)
     return {
-        info.name: score_label_set(predictions, root, manifest, info, min_slice)
+        info.name: score_label_set(predictions, root, manifest, info, min_slice, masks)
         for info in manifest.current_label_sets()
     }
 

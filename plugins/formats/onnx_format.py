@@ -76,7 +76,7 @@ def _model_file(source: ModelSource) -> Path:
     return source.file
 
 
-@register("model_format", "onnx")
+@register("model_format")
 class OnnxFormat:
     name = "onnx"
     file_suffix = ".onnx"

@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from plugins.predictions import Predictions
-from plugins.registry import register
 
 ECE_BINS = 15
-PROBABILITY_FLOOR = 1e-12  # probabilities are stored as float16: a zero must not become an infinite loss
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> float:
@@ -49,39 +47,12 @@ def _binned(confidence: np.ndarray, correct: np.ndarray, bins: int) -> tuple[np.
     )
 
 
-def nll_per_example(probs: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """-log p(label) for each example."""
-    chosen = probs[np.arange(len(target)), target].astype(np.float64)
-    return -np.log(np.maximum(chosen, PROBABILITY_FLOOR))
+def nll_per_example(predictions: Predictions, targets: np.ndarray) -> np.ndarray:
+    """-log p(label) for each example (NaN where the label is -1)."""
+    return -predictions.log_prob_of(targets)
 
 
-def brier_per_example(probs: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Squared distance between each example's probabilities and its one-hot label (0 to 2)."""
-    squares = np.einsum("ij,ij->i", probs, probs, dtype=np.float64)
-    return squares - 2 * probs[np.arange(len(target)), target].astype(np.float64) + 1
-
-
-def negative_log_likelihood(probs: np.ndarray, target: np.ndarray) -> float:
-    """Mean of -log p(label)."""
-    return float(nll_per_example(probs, target).mean()) if len(target) else float("nan")
-
-
-def brier_score(probs: np.ndarray, target: np.ndarray) -> float:
-    """Mean over examples of the squared distance between the probabilities and the one-hot label."""
-    return float(brier_per_example(probs, target).mean()) if len(target) else float("nan")
-
-
-@register("metric", "ece")
-def ece(predictions: Predictions, target: np.ndarray) -> float:
-    confidence = predictions.top_probs[:, 0].astype(np.float64)
-    return expected_calibration_error(confidence, predictions.top_classes[:, 0] == target)
-
-
-@register("metric", "nll")
-def nll(predictions: Predictions, target: np.ndarray) -> float:
-    return negative_log_likelihood(predictions.probs, target)
-
-
-@register("metric", "brier")
-def brier(predictions: Predictions, target: np.ndarray) -> float:
-    return brier_score(predictions.probs, target)
+def brier_per_example(predictions: Predictions, targets: np.ndarray) -> np.ndarray:
+    """Squared distance between each example's probabilities and its one-hot label (0 to 2):
+    sum_c p_c^2 - 2 p_label + 1, the first term stored per example."""
+    return predictions.square_sums.astype(np.float64) - 2 * np.exp(predictions.log_prob_of(targets)) + 1

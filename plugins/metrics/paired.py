@@ -19,10 +19,6 @@ def mcnemar_exact_p(correct_a: np.ndarray, correct_b: np.ndarray) -> float:
     return float(stats.binomtest(min(only_a, only_b), only_a + only_b, 0.5).pvalue)
 
 
-def statistically_tied(correct_a: np.ndarray, correct_b: np.ndarray) -> bool:
-    return mcnemar_exact_p(correct_a, correct_b) >= TIE_P_VALUE
-
-
 def paired_mean_p(values_a: np.ndarray, values_b: np.ndarray) -> float:
     """Two-sided paired t-test p-value of the mean per-example difference, over the examples both score (NaN
     elsewhere). With thousands of examples the mean difference is close to normal whatever the scores'

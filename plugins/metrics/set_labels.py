@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plugins.metrics.calibration import PROBABILITY_FLOOR
+from plugins.predictions import Predictions
 
 
 def hits_in_set(top_classes: np.ndarray, plausible: np.ndarray, k: int) -> np.ndarray:
@@ -14,10 +14,12 @@ def hits_in_set(top_classes: np.ndarray, plausible: np.ndarray, k: int) -> np.nd
     return plausible[rows, top_classes[:, :k]].any(axis=1)
 
 
-def soft_cross_entropy(probs: np.ndarray, distribution: np.ndarray) -> float:
-    """Mean over images of -sum_c h_c log p_c, with h the human distribution and p the model's."""
-    log_probs = np.log(np.maximum(probs.astype(np.float64), PROBABILITY_FLOOR))
-    return float(-(distribution * log_probs).sum(axis=1).mean()) if len(probs) else float("nan")
+def soft_cross_entropy(predictions: Predictions, distribution: np.ndarray) -> float:
+    """Mean over images of -sum_c h_c log p_c, with h the human distribution and p the model's (every row read:
+    a human distribution may put mass on any class)."""
+    if not len(predictions):
+        return float("nan")
+    return float(-np.einsum("ij,ij->i", distribution, predictions.log_probs(), dtype=np.float64).mean())
 
 
 def human_agreement_per_image(top_classes: np.ndarray, distribution: np.ndarray) -> np.ndarray:

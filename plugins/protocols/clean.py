@@ -18,7 +18,7 @@ from plugins.registry import register
 from plugins.testset import LabelSetData
 
 
-@register("label_protocol", "clean")
+@register("label_protocol")
 class CleanLabels:
     name = "clean"
     headline = "top1"

@@ -13,7 +13,7 @@ from plugins.registry import register
 from plugins.testset import LabelSetData
 
 
-@register("label_protocol", "multilabel")
+@register("label_protocol")
 class PlausibleLabelSets:
     name = "multilabel"
     headline = "top1"

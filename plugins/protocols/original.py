@@ -9,7 +9,7 @@ from plugins.registry import register
 from plugins.testset import LabelSetData
 
 
-@register("label_protocol", "original")
+@register("label_protocol")
 class OriginalLabels:
     name = "original"
     headline = "top1"

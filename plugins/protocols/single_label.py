@@ -32,15 +32,16 @@ def score_single_label(
     top5_hits = top_k_hits(predictions.top_classes, targets, 5, alternative) & kept
     top1, top1_interval = accuracy_with_interval(top1_hits[kept])
     top5, top5_interval = accuracy_with_interval(top5_hits[kept])
-    confidence = predictions.top_probs[kept, 0].astype(np.float64)
+    scored_targets = np.where(kept, targets, -1)  # no rows are read for the examples left out
+    nll, brier = nll_per_example(predictions, scored_targets), brier_per_example(predictions, scored_targets)
     empty = not kept.any()
     score = Score(
         metrics={
             "top1": top1,
             "top5": top5,
-            "ece": expected_calibration_error(confidence, top1_hits[kept]),
-            "nll": float("nan") if empty else float(nll_per_example(predictions.probs, targets)[kept].mean()),
-            "brier": float("nan") if empty else float(brier_per_example(predictions.probs, targets)[kept].mean()),
+            "ece": expected_calibration_error(predictions.confidence[kept], top1_hits[kept]),
+            "nll": float("nan") if empty else float(nll[kept].mean()),
+            "brier": float("nan") if empty else float(brier[kept].mean()),
         },
         intervals={"top1": top1_interval, "top5": top5_interval},
         counts={"scored": int(kept.sum())},

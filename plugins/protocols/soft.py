@@ -10,7 +10,7 @@ from plugins.registry import register
 from plugins.testset import LabelSetData
 
 
-@register("label_protocol", "soft")
+@register("label_protocol")
 class HumanDistribution:
     name = "soft"
     headline = "human_agreement"
@@ -26,7 +26,7 @@ class HumanDistribution:
         return Score(
             metrics={
                 "human_agreement": float(agreement.mean()) if len(agreement) else float("nan"),
-                "cross_entropy": soft_cross_entropy(predictions.probs, distribution),
+                "cross_entropy": soft_cross_entropy(predictions, distribution),
             },
             intervals={"human_agreement": bootstrap_mean_interval(agreement)},
             counts={"scored": len(distribution)},

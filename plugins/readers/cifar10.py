@@ -76,7 +76,7 @@ def _label_sets(source: Path, original: np.ndarray) -> list[tuple[LabelSetInfo, 
     ]
 
 
-@register("testset_reader", "cifar10")
+@register("testset_reader")
 class Cifar10Reader:
     name = "cifar10"
     source_files = (ARCHIVE, INDEX, CLEANLAB_VOTES, HUMAN_COUNTS)

@@ -89,7 +89,7 @@ def _annotations(source: Path, numbers: list[int]) -> tuple[dict[str, np.ndarray
     return arrays, names
 
 
-@register("testset_reader", "imagenet")
+@register("testset_reader")
 class ImageNetReader:
     name = "imagenet"
     source_files = (GROUND_TRUTH, CLASS_NAMES, REAL, CLEANLAB_VOTES, X_TOP, X_MULTI, METACLASSES, *MISTAKES.values())

@@ -8,18 +8,18 @@ from pathlib import Path
 import numpy as np
 
 from plugins.registry import register
-from plugins.testset import LabelSetData, TestSetManifest, read_annotations
+from plugins.testset import TestSetManifest, read_annotations
 
 MISTAKE_MODELS = ("vit3b", "greedy_soups")
 
 
-@register("slicer", "imagenet_x_top_factor")
+@register("slicer")
 class ByTopFactor:
     """The factor of variation annotators named first (Idrissi et al. 2022); unannotated images in none."""
 
     name = "imagenet_x_top_factor"
 
-    def slices(self, root: Path, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
+    def slices(self, root: Path, manifest: TestSetManifest) -> dict[str, np.ndarray]:
         arrays = read_annotations(root, manifest)
         if "imagenet_x_top" not in arrays:
             return {}
@@ -27,13 +27,13 @@ class ByTopFactor:
         return {factor: top == index for index, factor in enumerate(manifest.annotations["names"]["imagenet_x"])}
 
 
-@register("slicer", "imagenet_x_factor")
+@register("slicer")
 class ByAnyFactor:
     """Every factor annotators marked: an image with several is in several slices."""
 
     name = "imagenet_x_factor"
 
-    def slices(self, root: Path, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
+    def slices(self, root: Path, manifest: TestSetManifest) -> dict[str, np.ndarray]:
         arrays = read_annotations(root, manifest)
         if "imagenet_x_factors" not in arrays:
             return {}
@@ -41,14 +41,14 @@ class ByAnyFactor:
         return {factor: marked[:, index] for index, factor in enumerate(manifest.annotations["names"]["imagenet_x"])}
 
 
-@register("slicer", "mistakes")
+@register("slicer")
 class ByMistakeCategory:
     """Images a strong model got wrong (Vasudevan et al. 2022), by category and by severity; the images that
     either model got wrong in a major way form the major-mistakes slice."""
 
     name = "mistakes"
 
-    def slices(self, root: Path, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
+    def slices(self, root: Path, manifest: TestSetManifest) -> dict[str, np.ndarray]:
         arrays, names = read_annotations(root, manifest), manifest.annotations.get("names", {})
         slices, major = {}, None
         for model in MISTAKE_MODELS:

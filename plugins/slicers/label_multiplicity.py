@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 
 from plugins.registry import register
-from plugins.testset import LabelSetData, TestSetManifest, label_arrays_by_protocol
+from plugins.testset import TestSetManifest, label_arrays_by_protocol
 
 
-@register("slicer", "label_multiplicity")
+@register("slicer")
 class ByLabelMultiplicity:
     name = "label_multiplicity"
 
-    def slices(self, root: Path, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
+    def slices(self, root: Path, manifest: TestSetManifest) -> dict[str, np.ndarray]:
         sets = label_arrays_by_protocol(root, manifest, "multilabel")
         if sets is None:
             return {}

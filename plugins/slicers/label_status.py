@@ -9,14 +9,14 @@ import numpy as np
 
 from plugins.annotations.cleanlab import CLEAN, CORRECTABLE, MULTI_LABEL, NEITHER, NON_AGREEMENT
 from plugins.registry import register
-from plugins.testset import LabelSetData, TestSetManifest, label_arrays_by_protocol
+from plugins.testset import TestSetManifest, label_arrays_by_protocol
 
 
-@register("slicer", "label_status")
+@register("slicer")
 class ByLabelStatus:
     name = "label_status"
 
-    def slices(self, root: Path, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
+    def slices(self, root: Path, manifest: TestSetManifest) -> dict[str, np.ndarray]:
         clean = label_arrays_by_protocol(root, manifest, "clean")
         if clean is None:
             return {}

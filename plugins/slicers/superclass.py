@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 
 from plugins.registry import register
-from plugins.testset import LabelSetData, TestSetManifest, label_arrays_by_protocol
+from plugins.testset import TestSetManifest, label_arrays_by_protocol
 
 
-@register("slicer", "superclass")
+@register("slicer")
 class BySuperclass:
     name = "superclass"
 
-    def slices(self, root: Path, manifest: TestSetManifest, labels: LabelSetData) -> dict[str, np.ndarray]:
+    def slices(self, root: Path, manifest: TestSetManifest) -> dict[str, np.ndarray]:
         original = label_arrays_by_protocol(root, manifest, "original")
         if original is None or not manifest.superclasses:
             return {}
