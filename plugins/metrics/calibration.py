@@ -47,12 +47,7 @@ def _binned(confidence: np.ndarray, correct: np.ndarray, bins: int) -> tuple[np.
     )
 
 
-def nll_per_example(predictions: Predictions, targets: np.ndarray) -> np.ndarray:
-    """-log p(label) for each example (NaN where the label is -1)."""
-    return -predictions.log_prob_of(targets)
-
-
-def brier_per_example(predictions: Predictions, targets: np.ndarray) -> np.ndarray:
+def brier_per_example(predictions: Predictions, log_prob_of_label: np.ndarray) -> np.ndarray:
     """Squared distance between each example's probabilities and its one-hot label (0 to 2):
-    sum_c p_c^2 - 2 p_label + 1, the first term stored per example."""
-    return predictions.square_sums.astype(np.float64) - 2 * np.exp(predictions.log_prob_of(targets)) + 1
+    sum_c p_c^2 - 2 p_label + 1, the first term stored per example. log_prob_of_label: log_prob_of(targets)."""
+    return predictions.square_sums.astype(np.float64) - 2 * np.exp(log_prob_of_label) + 1

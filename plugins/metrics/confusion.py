@@ -19,7 +19,9 @@ def confusion(targets: np.ndarray, predicted: np.ndarray, num_classes: int) -> d
         cells = np.bincount(targets * num_classes + predicted, minlength=num_classes * num_classes)
         return {"matrix": cells.reshape(num_classes, num_classes).tolist(), "true_counts": true_counts.tolist()}
     wrong = targets != predicted
-    pairs, counts = np.unique(np.stack([targets[wrong], predicted[wrong]], axis=1), axis=0, return_counts=True)
+    # one integer per (true, predicted) pair: a 1-D unique, many times faster than unique over rows
+    keys, counts = np.unique(targets[wrong] * num_classes + predicted[wrong], return_counts=True)
+    pairs = np.stack([keys // num_classes, keys % num_classes], axis=1)
     order = np.lexsort((pairs[:, 1], pairs[:, 0], -counts))[:TOP_CONFUSIONS] if len(counts) else []
     top = [
         {

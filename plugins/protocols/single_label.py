@@ -7,7 +7,7 @@ import numpy as np
 from plugins import registry
 from plugins.contracts import Score
 from plugins.metrics.accuracy import top_k_hits
-from plugins.metrics.calibration import brier_per_example, expected_calibration_error, nll_per_example
+from plugins.metrics.calibration import brier_per_example, expected_calibration_error
 from plugins.metrics.intervals import wilson_interval
 from plugins.predictions import Predictions
 
@@ -32,8 +32,8 @@ def score_single_label(
     top5_hits = top_k_hits(predictions.top_classes, targets, 5, alternative) & kept
     top1, top1_interval = accuracy_with_interval(top1_hits[kept])
     top5, top5_interval = accuracy_with_interval(top5_hits[kept])
-    scored_targets = np.where(kept, targets, -1)  # no rows are read for the examples left out
-    nll, brier = nll_per_example(predictions, scored_targets), brier_per_example(predictions, scored_targets)
+    log_p = predictions.log_prob_of(np.where(kept, targets, -1))  # no rows are read for the examples left out
+    nll, brier = -log_p, brier_per_example(predictions, log_p)
     empty = not kept.any()
     score = Score(
         metrics={
