@@ -6,7 +6,7 @@ import pytest
 from rich.console import Console
 
 from client import cli
-from tests.test_pages import finished_submission
+from tests.helpers import finished_submission
 
 pytestmark = pytest.mark.django_db
 

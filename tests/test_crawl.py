@@ -28,7 +28,7 @@ from scipy import stats
 
 from evaluator.stored import save_predictions
 from leaderboard.models import Status, Submission
-from tests.test_disclosure import evaluated, raw_truth, values_per_label_set
+from tests.helpers import evaluated, raw_truth, values_per_label_set
 
 VIEWERS = ("anonymous", "alice", "bob", "staff")
 LABEL_SETS = ("original", "clean", "plausible", "human")
@@ -143,7 +143,7 @@ def prediction_secrets(owner: str, predictions, truth) -> list[Secret]:
         Secret(f"{owner}'s top-1 predictions", encodings(top1[RUN].tolist(), truth["names"])),
         Secret(
             f"{owner}'s top-1 probabilities",
-            [", ".join(map(repr, predictions.top_probs[RUN, 0].astype(float).tolist())).encode()],
+            [", ".join(map(repr, predictions.confidence[RUN].tolist())).encode()],
         ),
         Secret(f"{owner}'s per-example correctness", [correct, correct.hex().encode(), base64.b64encode(correct)]),
     ]

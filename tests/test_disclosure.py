@@ -3,69 +3,19 @@ fewer than ZOOBOARD_MIN_SLICE images, and the slices that would give them away, 
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 
 import numpy as np
 import pytest
 
-from evaluator.engine.scoring import score_all
 from leaderboard.disclosure import slice_examples
-from leaderboard.models import Result, SliceResult, Status, Submission
-from plugins.testset import TestSetManifest
-from tests.conftest import BUNDLED
-from tests.test_label_protocols import categories
+from leaderboard.models import SliceResult
+from tests.helpers import evaluated, raw_truth, values_per_label_set
 
 MINIMUM = 25
 NOTE = "fewer than 25 images: shown to staff only"
 STATUS_SLICES = {"clean": ("clean",), "correctable": ("correctable",), "multi-label": ("multi-label",)}
 STATUS_SLICES["dropped"] = ("neither", "non-agreement")
-
-
-def evaluated(testset, owner, name, predictions, root, **fields) -> Submission:
-    """A done submission whose results the engine scored from a model's real stored predictions."""
-    submission = Submission.objects.create(owner=owner, testset=testset, name=name, preprocessing={}, **fields)
-    submission.move_to(Status.RUNNING)
-    submission.move_to(Status.SCORING)
-    Result.objects.store(submission, score_all(predictions, root, TestSetManifest.load(root)))
-    submission.move_to(Status.DONE)
-    return submission
-
-
-def raw_truth() -> dict:
-    """The labels as published, read without our code: labels, class names, cleanlab categories, CIFAR-10H."""
-    with open(BUNDLED / "cifar10-test/cifar10_test_index.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    labels = np.array([int(row["label"]) for row in rows])
-    names = {int(row["label"]): row["class_name"] for row in rows}
-    found = categories(json.loads((BUNDLED / "cleanlab-label-errors/cifar10/cifar10_mturk.json").read_text()))
-    status = np.array([found.get(index, ("clean", None))[0] for index in range(len(labels))])
-    guessed = np.array([(found.get(index, (None, None))[1] or -1) for index in range(len(labels))], dtype=int)
-    votes = np.load(BUNDLED / "cifar-10h/cifar10h-counts.npy").astype(float)
-    return {
-        "labels": labels,
-        "names": [names[c] for c in range(10)],
-        "status": status,
-        "guessed": guessed,
-        "votes": votes,
-    }
-
-
-def values_per_label_set(truth) -> dict[str, np.ndarray]:
-    """Label set -> [N, C]: what predicting class c on example i scores under it (NaN rows: not scored)."""
-    n, labels, status, guessed = len(truth["labels"]), truth["labels"], truth["status"], truth["guessed"]
-    onehot = np.eye(10)[labels]
-    clean = onehot.copy()
-    clean[status == "correctable"] = np.eye(10)[guessed[status == "correctable"]]
-    multi = status == "multi-label"
-    clean[multi] = np.minimum(onehot[multi] + np.eye(10)[np.maximum(guessed[multi], 0)], 1)
-    clean[np.isin(status, ("neither", "non-agreement"))] = np.nan
-    shares = truth["votes"] / truth["votes"].sum(axis=1, keepdims=True)
-    plausible = (shares >= 0.10).astype(float)
-    plausible[plausible.sum(axis=1) == 0] = np.nan
-    assert n == 10_000
-    return {"original": onehot, "clean": clean, "plausible": plausible, "human": shares}
 
 
 def slice_masks(truth) -> dict[str, dict[str, np.ndarray]]:

@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from leaderboard.models import Submission
+from tests.helpers import post
 from tests.hostile_corpus import RUN_TIME, SUBMIT_TIME
 from tests.hostile_requests import REQUESTS
 
@@ -23,15 +24,6 @@ def test_the_corpus_holds_at_least_50_differently_named_cases():
 def nothing_stored(settings) -> bool:
     media = settings.MEDIA_ROOT
     return not Submission.objects.exists() and not (media.exists() and any(media.rglob("*")))
-
-
-def post(api, fields: dict):
-    fields = {"testset": "cifar10", **fields}
-    path = fields.pop("model_file", None)
-    if path is None:
-        return api.post("/api/submissions/", fields, format="multipart")
-    with open(path, "rb") as handle:
-        return api.post("/api/submissions/", {**fields, "model_file": handle}, format="multipart")
 
 
 @pytest.mark.parametrize("case", SUBMIT_TIME, ids=[case.name for case in SUBMIT_TIME])

@@ -13,6 +13,7 @@ from evaluator.engine.scoring import score_all
 from plugins.testset import TestSetManifest
 from tests import independent
 from tests.conftest import BUNDLED
+from tests.helpers import categories
 
 MODELS = ["resnet20", "resnet8"]
 
@@ -31,24 +32,6 @@ def raw():
 def scored(real_predictions, cifar10_root):
     manifest = TestSetManifest.load(cifar10_root)
     return {name: score_all(real_predictions(name), cifar10_root, manifest) for name in MODELS}
-
-
-def categories(votes):
-    """The paper's rule, written out: index -> category for validated errors."""
-    found = {}
-    for record in votes:
-        v = record["mturk"]
-        if v["given"] >= 3:
-            continue
-        if v["guessed"] >= 3:
-            found[record["id"]] = ("correctable", record["our_guessed_label"])
-        elif v["both"] >= 3:
-            found[record["id"]] = ("multi-label", record["our_guessed_label"])
-        elif v["neither"] >= 3:
-            found[record["id"]] = ("neither", None)
-        else:
-            found[record["id"]] = ("non-agreement", None)
-    return found
 
 
 def test_cifar10_label_errors_fall_into_the_papers_categories(scored, raw):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from config.celery import EVALUATE_TASK, RESCORE_TASK
 from leaderboard.models import Action, AppendOnlyError, Ban, ModerationEvent, Status, Submission
 from leaderboard.models.moderation import APPEND_ONLY_TRIGGER_SQL
-from tests.test_pages import finished_submission
+from tests.helpers import finished_submission
 
 SUBMISSIONS = "/admin/leaderboard/submission/"
 USERS = "/admin/auth/user/"

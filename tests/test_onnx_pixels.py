@@ -19,8 +19,8 @@ from plugins.formats.onnx_format import OnnxPredictor, normalising_on_device
 from plugins.recipe import Recipe
 from plugins.testset import TestSetManifest
 from tests import onnx_models
+from tests.helpers import CAFFE
 from tests.hostile_corpus import RUN_TIME
-from tests.test_streaming import CAFFE
 
 RGB = Recipe(input_size=32, crop_pct=1.0, mean=(0.4914, 0.4822, 0.4465), std=(0.247, 0.243, 0.261))
 

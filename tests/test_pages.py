@@ -5,41 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leaderboard.models import Result, Status, Submission
-
-
-def stored_score(top1, top5, slices=None, correct=None):
-    """A score as the engine hands it to Result.objects.store, for page tests that need no model run."""
-    return {
-        "version": 1,
-        "protocol": "original",
-        "title": "Original labels",
-        "headline": "top1",
-        "metrics": {"top1": top1, "top5": top5},
-        "intervals": {"top1": [top1 - 0.01, top1 + 0.01]},
-        "counts": {"scored": 10_000},
-        "summaries": {},
-        "curves": {},
-        "correct": correct,
-        "slices": {
-            slicer: {
-                name: {"count": count, "metrics": {"top1": 0.5}, "intervals": {}, "counts": {}}
-                for name, count in named.items()
-            }
-            for slicer, named in (slices or {}).items()
-        },
-    }
-
-
-def finished_submission(testset, owner, name, top1, top5, hidden=False, slices=None, correct=None):
-    submission = Submission.objects.create(
-        owner=owner, testset=testset, name=name, preprocessing={"input_size": 32}, hidden=hidden
-    )
-    for status in (Status.RUNNING, Status.SCORING):
-        submission.move_to(status)
-    slices = slices or {"class": {"cat": 3}}
-    Result.objects.store(submission, {"original": stored_score(top1, top5, slices=slices, correct=correct)})
-    submission.move_to(Status.DONE)
-    return submission
+from tests.helpers import finished_submission
 
 
 def test_the_leaderboard_ranks_by_top1(cifar10, alice, bob, client):

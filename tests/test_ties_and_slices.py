@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from plugins.metrics.paired import mcnemar_exact_p
-from tests.test_pages import finished_submission
+from tests.helpers import finished_submission
 
 
 def paired(only_a: int, only_b: int, both: int = 7000, n: int = 10_000):

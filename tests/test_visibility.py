@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from leaderboard.models import Status, Submission
-from tests.test_pages import finished_submission
+from tests.helpers import finished_submission
 
 ERROR = "the model's output has 1000 classes; this test set has 10"
 

@@ -10,10 +10,10 @@ import pytest
 
 from leaderboard.models import Status
 from plugins import registry
+from tests.helpers import post
 from tests.hostile_corpus import onnx_file, pooled_linear
 from tests.integration.conftest import require_services
 from tests.integration.processes import Worker
-from tests.test_hostile_submissions import post
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 FORMAT_MODULE = "tests.integration.device_failure_format"

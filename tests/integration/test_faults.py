@@ -5,26 +5,22 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import uuid
 
 import numpy as np
 import onnx
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 from rest_framework.test import APIClient
 
 from leaderboard.models import Status, Submission
 from tests import independent, onnx_models
 from tests.integration import services
 from tests.integration.conftest import require_services
+from tests.integration.helpers import FAST_RECOVERY, finished, mid_run, wait_for
 from tests.integration.processes import Worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-# a lease of 5 s (a fresh pool process spends its first seconds importing) and a reaper pass every second:
-# recovery in seconds rather than minutes
-FAST_RECOVERY = {"ZOOBOARD_LEASE_SECONDS": "5", "ZOOBOARD_REAPER_INTERVAL": "1", "ZOOBOARD_LATENCY_RUNS": "2"}
 
 
 @pytest.fixture
@@ -63,29 +59,6 @@ def submit(api, path, name="") -> int:
         response = api.post("/api/submissions/", {"testset": "cifar10", "model_file": handle, "name": name})
     assert response.status_code == 201, response.json()
     return response.json()["id"]
-
-
-def wait_for(submission_id: int, condition, deadline_seconds: float = 240) -> Submission:
-    """Polls the database, reconnecting while it restarts, until condition(submission) or the deadline."""
-    deadline = time.monotonic() + deadline_seconds
-    while time.monotonic() < deadline:
-        try:
-            submission = Submission.objects.get(pk=submission_id)
-        except OperationalError:
-            connection.close()
-        else:
-            if condition(submission):
-                return submission
-        time.sleep(0.1)
-    raise TimeoutError(f"submission {submission_id} did not get there in {deadline_seconds} s: {submission.status}")
-
-
-def finished(submission_id: int, deadline_seconds: float = 240) -> Submission:
-    return wait_for(submission_id, lambda submission: submission.is_finished, deadline_seconds)
-
-
-def mid_run(submission_id: int) -> Submission:
-    return wait_for(submission_id, lambda s: s.status == Status.RUNNING and s.progress_done > 0)
 
 
 def independent_top1(submission: Submission, model, pixels_and_labels) -> float:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from leaderboard.models import Status
+from tests.helpers import post
 from tests.hostile_corpus import RUN_TIME, resnet18_weights
-from tests.test_hostile_submissions import post
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

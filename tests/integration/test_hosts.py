@@ -16,8 +16,8 @@ from django.db import connection
 from leaderboard.models import ApiToken, Status, Submission
 from tests.integration import hosts
 from tests.integration.conftest import free_port, require_services
+from tests.integration.helpers import FAST_RECOVERY, finished, mid_run, wait_for
 from tests.integration.processes import Gunicorn, Worker, database_url
-from tests.integration.test_faults import FAST_RECOVERY, finished, mid_run, wait_for
 from tests.object_store import ObjectStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

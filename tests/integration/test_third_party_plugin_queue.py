@@ -10,7 +10,7 @@ import pytest
 
 from leaderboard.models import Status
 from plugins import registry
-from tests.test_hostile_submissions import post
+from tests.helpers import post
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
