@@ -25,7 +25,7 @@ def _read(source: ModelSource) -> tuple[np.ndarray, np.ndarray]:
         raise SubmissionError("the file is not an .npz holding 'weight' and 'bias' arrays") from None
 
 
-@register("model_format", "linear-npz")
+@register("model_format")
 class LinearNpz:
     name = "linear-npz"
     file_suffix = ".npz"

@@ -10,7 +10,7 @@ from plugins.contracts import Column, Score
 from plugins.registry import register
 
 
-@register("label_protocol", "top-two")
+@register("label_protocol")
 class TopTwo:
     name = "top-two"
     headline = "top2"
