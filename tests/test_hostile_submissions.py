@@ -4,6 +4,9 @@ tests/integration.)"""
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -13,12 +16,30 @@ from tests.hostile_corpus import RUN_TIME, SUBMIT_TIME
 from tests.hostile_requests import REQUESTS
 
 
-def test_the_corpus_holds_at_least_50_differently_named_cases():
-    """Fifty cases, none a copy under the same name (the parametrized tests below run each one; several may end
-    in the same sentence: a NaN mean in the form and in the model's metadata are two ways in)."""
-    names = [case.name for case in [*SUBMIT_TIME, *RUN_TIME, *REQUESTS]]
-    assert len(set(names)) == len(names), sorted(name for name in names if names.count(name) > 1)
-    assert len(names) >= 50
+def test_the_corpus_holds_at_least_50_different_cases(tmp_path, model_path):
+    """Fifty cases, none a copy of another under a new name: no two send the same thing (the same fields and
+    file bytes, or the same request). Several may end in the same sentence: a NaN mean in the form and in the
+    model's metadata are two ways in. The parametrized tests below run each one."""
+    models = {"resnet20": model_path("resnet20")}
+    sent = {}
+    for index, case in enumerate([*SUBMIT_TIME, *RUN_TIME]):
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        fields = case.build(folder, models)
+        what = tuple(
+            sorted(
+                (key, hashlib.sha256(value.read_bytes()).hexdigest() if isinstance(value, Path) else repr(value))
+                for key, value in fields.items()
+            )
+        )
+        sent.setdefault((what, case.max_upload_mb), []).append(case.name)
+    for request in REQUESTS:
+        what = (request.method, request.path, request.payload(), request.content_type, request.claimed_length)
+        sent.setdefault((what, request.signed_in), []).append(request.name)
+    copies = [names for names in sent.values() if len(names) > 1]
+    assert copies == []
+    names = [name for group in sent.values() for name in group]
+    assert len(set(names)) == len(names) >= 50
 
 
 def nothing_stored(settings) -> bool:
