@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from evaluator.conversion.onnx_graph import GraphBuilder, fold_batch_norm
+from evaluator.conversion.onnx_graph import GraphBuilder, fold_named_batch_norm
 from plugins.recipe import IMAGENET_MEAN, IMAGENET_STD, Recipe
 
 BN_EPS = 1e-5
@@ -23,15 +23,7 @@ def load_state_dict(path: Path) -> dict[str, np.ndarray]:
 
 
 def _conv_bn(builder: GraphBuilder, x: str, weights: dict, conv: str, bn: str, stride: int) -> str:
-    weight, bias = fold_batch_norm(
-        weights[f"{conv}.weight"],
-        None,
-        weights[f"{bn}.weight"],
-        weights[f"{bn}.bias"],
-        weights[f"{bn}.running_mean"],
-        weights[f"{bn}.running_var"],
-        BN_EPS,
-    )
+    weight, bias = fold_named_batch_norm(weights, conv, bn, BN_EPS)
     return builder.conv(x, weight, bias, stride, pads=[1, 1, 1, 1])
 
 

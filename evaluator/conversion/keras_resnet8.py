@@ -9,21 +9,13 @@ import h5py
 import numpy as np
 import onnx
 
-from evaluator.conversion.onnx_graph import GraphBuilder, fold_batch_norm
+from evaluator.conversion.onnx_graph import GraphBuilder, fold_batch_norm, same_pads
 from plugins.recipe import Recipe
 
 # The reference model takes 0-255 pixels without normalisation and ends in a softmax.
 RECIPE = Recipe(
     input_size=32, crop_pct=1.0, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), value_range=255.0, output="probabilities"
 )
-
-
-def _same_pads(size: int, kernel: int, stride: int) -> tuple[list[int], int]:
-    """TensorFlow's 'same' padding puts the odd pixel at the bottom and right; ONNX needs it explicit."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + kernel - size, 0)
-    before = total // 2
-    return [before, before, total - before, total - before], out
 
 
 class _KerasGraph:
@@ -51,7 +43,7 @@ def convert(path: Path, name: str) -> onnx.ModelProto:
             kernel = keras.weight(layer_name, "kernel").transpose(3, 2, 0, 1)  # HWIO -> OIHW
             bias = keras.weight(layer_name, "bias")
             stride = config["strides"][0]
-            pads, out_size = _same_pads(size, kernel.shape[2], stride)
+            pads, out_size = same_pads(size, kernel.shape[2], stride)
             pending_conv[layer_name] = (source, kernel, bias, stride, pads, out_size)
             tensors[layer_name] = (None, out_size)
         elif kind == "BatchNormalization":

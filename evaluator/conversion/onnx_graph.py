@@ -1,4 +1,5 @@
-"""A small ONNX graph builder for plain conv nets: conv (batch norm folded in), relu, add, pooling, dense."""
+"""A small ONNX graph builder for plain conv nets: conv (batch norm folded in, grouped for depthwise), relu, relu6,
+add, pooling, dense."""
 
 from __future__ import annotations
 
@@ -7,6 +8,16 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 17
+
+
+def same_pads(size: int, kernel: int, stride: int) -> tuple[list[int], int]:
+    """TensorFlow's 'same' padding puts the odd pixel at the bottom and right; ONNX needs it explicit.
+
+    Returns ONNX's [top, left, bottom, right] for a square input of this size, and the output size."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    before = total // 2
+    return [before, before, total - before, total - before], out
 
 
 def fold_batch_norm(
@@ -24,6 +35,19 @@ def fold_batch_norm(
     folded_weight = weight * scale[:, None, None, None]
     folded_bias = (conv_bias - mean) * scale + beta
     return folded_weight.astype(np.float32), folded_bias.astype(np.float32)
+
+
+def fold_named_batch_norm(weights: dict, conv: str, bn: str, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """fold_batch_norm for a bias-free convolution and its batch norm, by their names in a torch state dict."""
+    return fold_batch_norm(
+        weights[f"{conv}.weight"],
+        None,
+        weights[f"{bn}.weight"],
+        weights[f"{bn}.bias"],
+        weights[f"{bn}.running_mean"],
+        weights[f"{bn}.running_var"],
+        eps,
+    )
 
 
 class GraphBuilder:
@@ -50,8 +74,8 @@ class GraphBuilder:
         self.nodes.append(helper.make_node(op, inputs, [output], **attributes))
         return output
 
-    def conv(self, x: str, weight: np.ndarray, bias: np.ndarray, stride: int, pads: list[int]) -> str:
-        """pads are ONNX's [top, left, bottom, right]."""
+    def conv(self, x: str, weight: np.ndarray, bias: np.ndarray, stride: int, pads: list[int], group: int = 1) -> str:
+        """pads are ONNX's [top, left, bottom, right]; group = channels makes a depthwise convolution."""
         kernel = list(weight.shape[2:])
         return self.node(
             "Conv",
@@ -59,10 +83,16 @@ class GraphBuilder:
             kernel_shape=kernel,
             strides=[stride, stride],
             pads=pads,
+            group=group,
         )
 
     def relu(self, x: str) -> str:
         return self.node("Relu", [x])
+
+    def relu6(self, x: str) -> str:
+        """min(max(x, 0), 6): MobileNet's and EfficientNet-Lite's activation."""
+        low, high = self.constant(np.array(0.0, np.float32), "min"), self.constant(np.array(6.0, np.float32), "max")
+        return self.node("Clip", [x, low, high])
 
     def add(self, a: str, b: str) -> str:
         return self.node("Add", [a, b])

@@ -1,11 +1,16 @@
 """timm models by name: timm:<architecture>[.<pretrained tag>], with the submitter's safetensors weights or
-pretrained weights from a local cache. Nothing is ever downloaded; pickled checkpoints are refused."""
+pretrained weights from a local cache. Nothing is ever downloaded; pickled checkpoints are refused.
+
+A tag timm does not know is accepted where the operator's folder holds it in the Hugging Face layout timm
+reads (`<architecture>.<tag>/config.json` and `model.safetensors`, as evaluator/conversion writes them): the
+model is then built with that folder's pretrained configuration, so its recipe comes from there."""
 
 from __future__ import annotations
 
 import difflib
 import os
 import re
+import warnings
 from pathlib import Path
 
 from plugins.contracts import ModelInfo, ModelSource
@@ -36,10 +41,24 @@ def parse_identifier(identifier: str) -> tuple[str, str | None]:
         raise SubmissionError(f"timm {timm.__version__} has no architecture named {architecture!r}{hint}")
     if tag is not None:
         tags = [known.split(".", 1)[1] for known in timm.list_pretrained(f"{architecture}.*")]
-        if tag not in tags:
+        if tag not in tags and local_config_folder(architecture, tag) is None:
             listed = ", ".join(tags[:8]) or "none"
             raise SubmissionError(f"timm has no pretrained tag {tag!r} for {architecture}; known tags: {listed}")
     return architecture, tag
+
+
+def _registered(name: str) -> bool:
+    """Whether the installed timm knows this architecture.tag (its characters were checked: no wildcards)."""
+    import timm
+
+    return name in timm.list_pretrained(name)
+
+
+def local_config_folder(architecture: str, tag: str) -> Path | None:
+    """$ZOOBOARD_TIMM_WEIGHTS_DIR/<architecture>.<tag>/ where it holds a config.json (for tags timm does not know)."""
+    folder = os.environ.get(WEIGHTS_DIR_VARIABLE)
+    candidate = Path(folder) / f"{architecture}.{tag}" if folder else None
+    return candidate if candidate is not None and (candidate / "config.json").is_file() else None
 
 
 def _family(architecture: str) -> str:
@@ -55,8 +74,23 @@ def _create(architecture: str, tag: str | None, num_classes: int, device: str):
     import torch
 
     name = f"{architecture}.{tag}" if tag else architecture
+    folder = local_config_folder(architecture, tag) if tag and not _registered(name) else None
+    if folder is not None:
+        name = f"local-dir:{folder}"  # timm reads the folder's config.json; pretrained=False loads no weights
+        _check_folder_architecture(folder, architecture)
     with torch.device(device):
         return timm.create_model(name, pretrained=False, num_classes=num_classes)
+
+
+def _check_folder_architecture(folder: Path, architecture: str) -> None:
+    from timm.models._hub import load_model_config_from_path
+
+    try:
+        _, built, _ = load_model_config_from_path(folder)
+    except (ValueError, KeyError, TypeError):
+        raise SubmissionError(f"the operator's {folder.name}/config.json is not timm's configuration") from None
+    if built != architecture:
+        raise SubmissionError(f"the operator's {folder.name}/config.json is for {built}, not {architecture}")
 
 
 def _safetensors_shapes(path: Path) -> dict[str, list[int]]:
@@ -72,19 +106,65 @@ def _safetensors_shapes(path: Path) -> dict[str, list[int]]:
         ) from None
 
 
-def _check_weights_fit(path: Path, model, name: str, num_classes: int) -> None:
-    given = _safetensors_shapes(path)
-    needed = {key: list(tensor.shape) for key, tensor in model.state_dict().items()}
-    problems = [
-        f"{key} has shape {given[key]}, the model needs {shape}"
-        for key, shape in needed.items()
-        if key in given and given[key] != shape
-    ]
-    missing, unexpected = sorted(set(needed) - set(given)), sorted(set(given) - set(needed))
+def _shapes_on_meta(path: Path) -> dict:
+    """The file's tensors as meta tensors of their shapes, read from its header alone (no weights are read).
+    load_state_dict copies whatever the dtype, casting, so float32 stands for every dtype."""
+    import torch
+
+    return {key: torch.empty(shape, device="meta") for key, shape in _safetensors_shapes(path).items()}
+
+
+SIZE_MISMATCH = re.compile(
+    r"size mismatch for (?P<key>\S+): copying a param with shape torch\.Size\((?P<given>\[[^\]]*\])\) "
+    r"from checkpoint, the shape in current model is torch\.Size\((?P<needed>\[[^\]]*\])\)\."
+)
+
+
+def load_problems(model, state_dict: dict) -> list[str]:
+    """Loads state_dict into model as load_state_dict(strict=True) would, and returns what it would refuse, by
+    tensor name; empty when it accepts. torch decides, not a copy of its rules: BatchNorm tolerates a missing
+    num_batches_tracked (in a state dict without torch's version metadata, as a safetensors file is),
+    non-persistent buffers are never expected, and a module's own load hooks apply. On a meta model with meta
+    tensors (the file's shapes) it costs nothing."""
+    incompatible = {}
+
+    def record(module, keys) -> None:  # registered last: sees the keys after the model's own hooks
+        incompatible["missing"], incompatible["unexpected"] = sorted(keys.missing_keys), sorted(keys.unexpected_keys)
+
+    handle = model.register_load_state_dict_post_hook(record)
+    try:
+        with warnings.catch_warnings():  # BatchNorm puts a real counter into a meta model: a no-op, as meant
+            warnings.filterwarnings("ignore", "for .*: copying from a non-meta parameter", UserWarning)
+            model.load_state_dict(state_dict, strict=False)  # the same checks; missing and unexpected come back
+        messages = []
+    except RuntimeError as error:
+        messages = str(error).split("\n\t")[1:]  # torch's own messages, one a line after its heading
+    finally:
+        handle.remove()
+    problems = []
+    for message in messages:
+        mismatch = SIZE_MISMATCH.fullmatch(message.strip())
+        problems.append(
+            f"{mismatch['key']} has shape {mismatch['given']}, the model needs {mismatch['needed']}"
+            if mismatch
+            else message.strip()
+        )
+    missing, unexpected = incompatible.get("missing", []), incompatible.get("unexpected", [])
     if missing:
-        problems.append(f"{len(missing)} tensors are missing (e.g. {', '.join(missing[:3])})")
+        problems.append(_tensors(missing, "is missing", "are missing"))
     if unexpected:
-        problems.append(f"{len(unexpected)} tensors are not in the model (e.g. {', '.join(unexpected[:3])})")
+        problems.append(_tensors(unexpected, "is not in the model", "are not in the model"))
+    return problems
+
+
+def _tensors(names: list[str], one: str, several: str) -> str:
+    if len(names) == 1:
+        return f"1 tensor {one}: {names[0]}"
+    return f"{len(names)} tensors {several} (e.g. {', '.join(names[:3])})"
+
+
+def _check_weights_fit(model, state_dict: dict, name: str, num_classes: int) -> None:
+    problems = load_problems(model, state_dict)
     if problems:
         raise SubmissionError(
             f"the weights do not fit timm's {name} with {num_classes} classes: " + "; ".join(problems[:4])
@@ -102,7 +182,7 @@ def local_pretrained_weights(architecture: str, tag: str) -> Path | None:
     from huggingface_hub import try_to_load_from_cache
     from timm.models import get_pretrained_cfg
 
-    config = get_pretrained_cfg(name)
+    config = get_pretrained_cfg(name) if _registered(name) else None
     hub_id = config.hf_hub_id if config else None
     cached = try_to_load_from_cache(hub_id, "model.safetensors") if hub_id else None
     return Path(cached) if isinstance(cached, str) else None
@@ -126,7 +206,7 @@ def _recipe_values(model) -> dict:
     }
 
 
-@register("model_format", "timm")
+@register("model_format")
 class TimmFormat:
     name = "timm"
     file_suffix = ".safetensors"
@@ -136,7 +216,7 @@ class TimmFormat:
         model = _create(architecture, tag, num_classes, "meta")
         tag = tag or model.pretrained_cfg.get("tag")
         if source.file is not None:
-            _check_weights_fit(source.file, model, architecture, num_classes)
+            _check_weights_fit(model, _shapes_on_meta(source.file), architecture, num_classes)
             weights = "submitted safetensors"
         else:
             weights = f"{architecture}.{tag}"
@@ -202,7 +282,7 @@ class TimmFormat:
         model = _create(architecture, tag, num_classes, "cpu")
         tag = tag or model.pretrained_cfg.get("tag")
         path = source.file or self._pretrained_file(architecture, tag, model, num_classes)
-        _check_weights_fit(path, model, architecture, num_classes)
-        model.load_state_dict(load_file(str(path)), strict=True)
+        _safetensors_shapes(path)  # a pickle is refused before safetensors reads it
+        _check_weights_fit(model, load_file(str(path)), architecture, num_classes)  # loads them, as strict=True
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return TorchPredictor(model.eval().to(device), device, num_classes)
