@@ -41,6 +41,9 @@ class Rows(Protocol):
     def take(self, indices: np.ndarray) -> np.ndarray:
         """float32 [len(indices), C]: the rows at the given example indices (sorted ascending)."""
 
+    def whole(self) -> np.ndarray:
+        """float32 [N, C]: every row, without the copy a take() of all of them makes where they are in memory."""
+
 
 @dataclass
 class InMemoryRows:
@@ -52,6 +55,9 @@ class InMemoryRows:
 
     def take(self, indices: np.ndarray) -> np.ndarray:
         return self.matrix[indices]
+
+    def whole(self) -> np.ndarray:
+        return self.matrix
 
 
 @dataclass
@@ -65,6 +71,9 @@ class SubsetRows:
 
     def take(self, indices: np.ndarray) -> np.ndarray:
         return self.rows.take(self.kept[indices])
+
+    def whole(self) -> np.ndarray:
+        return self.rows.take(self.kept)
 
 
 @dataclass(frozen=True)
@@ -137,8 +146,9 @@ class Predictions:
         return values
 
     def log_probs(self) -> np.ndarray:
-        """float32 [N, C]: every row (the whole matrix: for label distributions over all classes)."""
-        return self.rows.take(np.arange(len(self)))
+        """float32 [N, C]: every row (the whole matrix: for label distributions over all classes, and for saving).
+        Not to be written to: it may be the predictions' own."""
+        return self.rows.whole()
 
     def subset(self, mask: np.ndarray) -> Predictions:
         kept = np.flatnonzero(mask)
@@ -249,6 +259,8 @@ class PredictionsFile:
             self.bytes_read += len(indices) * row_bytes
             return self._matrix[indices]
         out = np.empty((len(indices), self.num_classes), np.float32)
+        if not len(indices):
+            return out
         runs = np.flatnonzero(np.diff(indices) != 1) + 1
         for first, last in zip(np.r_[0, runs], np.r_[runs, len(indices)], strict=True):
             self._file.seek(self._offset + int(indices[first]) * row_bytes)
@@ -259,6 +271,9 @@ class PredictionsFile:
             out[first:last] = np.frombuffer(data, np.float32).reshape(last - first, self.num_classes)
             self.bytes_read += wanted
         return out
+
+    def whole(self) -> np.ndarray:
+        return self.take(np.arange(self.shape[0]))
 
     def close(self) -> None:
         self._matrix = None  # the mapping closes once no array refers to it

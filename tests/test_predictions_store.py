@@ -119,3 +119,11 @@ def test_a_compressed_or_foreign_file_is_refused(logits, tmp_path):
     )
     with pytest.raises(ValueError, match="uncompressed"):
         Predictions.load(path)
+
+
+def test_no_examples_read_by_seek_gives_no_rows(tmp_path):
+    path = tmp_path / "empty.npz"
+    Predictions.from_logits(np.zeros((0, CLASSES), np.float32)).save(path)
+    predictions = Predictions.load(io.BytesIO(path.read_bytes()))
+    assert predictions.log_probs().shape == (0, CLASSES)
+    assert predictions.log_prob_of(np.zeros(0, np.int64)).shape == (0,)
